@@ -25,7 +25,7 @@ fi
 
 # Regenerate when the stubs are missing or older than any proto file.
 stamp="$out/.stamp"
-if [ -f "$stamp" ] && [ -z "$(find "$repo_root/proto/grpc/testing" "$repo_root/proto/grpc/core" -name '*.proto' -newer "$stamp")" ]; then
+if [ -f "$stamp" ] && [ -z "$(find "$repo_root/proto/grpc/testing" "$repo_root/proto/grpc/core" "$repo_root/interop/python/setup.sh" -newer "$stamp")" ]; then
   exit 0
 fi
 rm -rf "$out"
@@ -37,7 +37,13 @@ protoc \
   --plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin \
   "$repo_root"/proto/grpc/core/stats.proto \
   "$repo_root"/proto/grpc/testing/*.proto
-# Make the generated folders importable as packages.
-find "$out/grpc" -type d -exec touch {}/__init__.py \;
-"$py" -c "import sys; sys.path.insert(0, '$out'); import grpc; from grpc.testing import test_pb2_grpc" 
+# Make the generated folders importable. There is deliberately no
+# grpc/__init__.py: "grpc" is grpcio's package, and interop_stubs.py adds
+# this folder to its search path instead of shadowing it.
+find "$out/grpc" -mindepth 1 -type d -exec touch {}/__init__.py \;
+"$py" -c "import sys; sys.path.insert(0, '$repo_root/interop/python'); import interop_stubs" 
+# Test certificates for --use_tls (made once, reused).
+if [ ! -f "${INTEROP_CERT_DIR:-$repo_root/.tmp/interop-certs}/done" ]; then
+  (cd "$repo_root" && node --import tsx interop/certs.ts >/dev/null)
+fi
 touch "$stamp"

@@ -1,0 +1,29 @@
+import type { Message } from "@bufbuild/protobuf";
+import type { Interceptor } from "../interceptor.js";
+import type { Metadata, MetadataInit } from "../metadata/metadata.js";
+
+/** Options of one call. Every field is optional. */
+export interface CallOptions {
+  /** Time the call may take, in milliseconds; sent as `grpc-timeout`. */
+  timeoutMs?: number;
+  /** Absolute deadline (a `Date` or epoch milliseconds); the earlier of this and `timeoutMs` wins. */
+  deadline?: Date | number;
+  /** Aborting it cancels the call (RST_STREAM CANCEL); the call fails with CANCELLED. */
+  signal?: AbortSignal;
+  /** Request metadata. */
+  metadata?: MetadataInit;
+  /** Called once with the response headers (empty for a trailers-only response). */
+  onHeader?(header: Metadata): void;
+  /** Called once with the response trailers when the call ends. */
+  onTrailer?(trailer: Metadata): void;
+  /** Largest response message accepted, in bytes, after decompression. Default: the channel's (4 MiB). */
+  maxReceiveBytes?: number;
+  /** Largest request message sent, in bytes. Default: the channel's (unlimited). */
+  maxSendBytes?: number;
+  /** Compression of request messages. Default: the channel's (`identity`). */
+  compression?: "identity" | "gzip" | "deflate";
+  /** With `compression`, decides per request message whether to compress it (default: all). */
+  compressMessage?: (message: Message, index: number) => boolean;
+  /** Interceptors for this call only, run inside the client's and channel's. */
+  interceptors?: Interceptor[];
+}

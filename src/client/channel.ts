@@ -1,0 +1,180 @@
+import type { DescMethod, Message } from "@bufbuild/protobuf";
+import type { OutgoingHttpHeaders } from "node:http2";
+import type { CallFn, Interceptor, StreamRequest, UnaryRequest, UnaryResponse, StreamResponse } from "../interceptor.js";
+import { Code } from "../status/code.js";
+import { RpcError } from "../status/rpc-error.js";
+import { checkCompressionName, findCompression, supportedEncodings, type CompressionName } from "../internal/compression.js";
+import { encodeTimeout } from "../internal/grpc-timeout.js";
+import { serializeMessage } from "../internal/message-codec.js";
+import { ClientCall } from "../internal/transport/client-call.js";
+import { Http2Connection, type Connection } from "../internal/transport/http2-connection.js";
+import { parseTarget } from "./target.js";
+import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
+
+/** TLS settings of a channel. */
+export interface ChannelTlsOptions {
+  /** Trusted CA certificates (PEM). Default: Node's bundled roots. */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** Client certificate chain for mTLS (PEM). */
+  cert?: string | Buffer;
+  /** Client private key for mTLS (PEM). */
+  key?: string | Buffer;
+  /** Name checked against the server certificate and sent as SNI, instead of the target's host. */
+  serverName?: string;
+}
+
+/** Options of a channel, validated once in `createChannel`. */
+export interface ChannelOptions {
+  /** Use TLS with these settings. Implied (with defaults) by an `https://` target. */
+  tls?: ChannelTlsOptions;
+  /** Plain-text HTTP/2. Implied by an `http://` target; a bare `host:port` target needs `tls` or this. */
+  insecure?: boolean;
+  /** Largest response message accepted, in bytes, after decompression. Default 4 MiB (4,194,304). */
+  maxReceiveBytes?: number;
+  /** Largest request message sent, in bytes. Default: unlimited. */
+  maxSendBytes?: number;
+  /** Compression of request messages. Default `identity`. */
+  compression?: "identity" | CompressionName;
+  /** Interceptors for every call on this channel, outermost first. */
+  interceptors?: Interceptor[];
+  /** Appended to tsgrpc's `user-agent`. */
+  userAgent?: string;
+}
+
+/**
+ * A channel to one target: the HTTP/2 connection(s) that calls share, and
+ * what every call on it has in common. Create clients on it with
+ * `createClient`; `close` it when done. Creating one does no I/O.
+ */
+export interface Channel {
+  readonly target: string;
+  /** Closes the connection once calls in flight end; new calls fail with UNAVAILABLE. */
+  close(): void;
+  /** The channel's transport step, for `createClient`. @internal */
+  readonly call: CallFn;
+  /** @internal */
+  readonly interceptors: readonly Interceptor[];
+}
+
+const userAgentBase = "tsgrpc-node/0.1.0";
+
+/**
+ * Creates a channel to `target`: `http://host:port` (plain text),
+ * `https://host:port` (TLS), `host:port` with `tls` or `insecure`, or
+ * `unix:/path/to/socket`.
+ *
+ * ```ts
+ * const channel = createChannel("http://127.0.0.1:50051");
+ * ```
+ */
+export function createChannel(target: string, options: ChannelOptions = {}): Channel {
+  const parsed = parseTarget(target, options);
+  const connection: Connection = new Http2Connection(parsed);
+  const defaults = {
+    maxReceiveBytes: checkByteLimit(options.maxReceiveBytes, "maxReceiveBytes", defaultMaxReceiveBytes),
+    maxSendBytes: checkByteLimit(options.maxSendBytes, "maxSendBytes", unlimitedBytes),
+    compression: checkCompressionName(options.compression, "createChannel"),
+    userAgent: options.userAgent ? `${options.userAgent} ${userAgentBase}` : userAgentBase,
+    acceptEncoding: ["identity", ...supportedEncodings].join(","),
+  };
+  const paths = new WeakMap<DescMethod, string>();
+  const pathOf = (m: DescMethod) => {
+    let p = paths.get(m);
+    if (p === undefined) paths.set(m, (p = `/${m.parent.typeName}/${m.name}`));
+    return p;
+  };
+
+  const call: CallFn = (req) => {
+    const o = req.options ?? {};
+    const method = req.method;
+    const deadline = req.deadline;
+    if (req.signal?.aborted) return Promise.reject(RpcError.from(req.signal.reason ?? abortError(), Code.CANCELLED));
+    if (deadline !== undefined && deadline <= Date.now()) {
+      return Promise.reject(new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded before the call started"));
+    }
+    const maxSendBytes = o.maxSendBytes ?? defaults.maxSendBytes;
+    let firstBytes: Uint8Array | undefined;
+    if (!req.stream) {
+      try {
+        firstBytes = serializeMessage(method.input, req.message, maxSendBytes);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    const compressionName = o.compression !== undefined ? checkCompressionName(o.compression, "call options") : defaults.compression;
+    const headers: OutgoingHttpHeaders = {
+      ":method": "POST",
+      ":path": pathOf(method),
+      "content-type": "application/grpc",
+      te: "trailers",
+      "user-agent": defaults.userAgent,
+      "grpc-accept-encoding": defaults.acceptEncoding,
+    };
+    if (deadline !== undefined) headers["grpc-timeout"] = encodeTimeout(deadline - Date.now());
+    if (compressionName) headers["grpc-encoding"] = compressionName;
+    req.header.writeTo(headers as Record<string, string | string[]>);
+    let stream;
+    try {
+      stream = connection.request(headers);
+    } catch (e) {
+      return Promise.reject(new RpcError(Code.UNAVAILABLE, (e as Error).message, { cause: e }));
+    }
+    const clientCall = new ClientCall(stream, {
+      output: method.output,
+      maxReceiveBytes: o.maxReceiveBytes ?? defaults.maxReceiveBytes,
+      sendCompression: compressionName ? findCompression(compressionName) : undefined,
+      deadline,
+      signal: req.signal,
+      onHeader: o.onHeader,
+      onTrailer: o.onTrailer,
+    });
+    if (firstBytes) clientCall.sendLast(firstBytes);
+    else void pumpRequests(clientCall, req as StreamRequest, maxSendBytes, o.compressMessage);
+    const outputStreams = method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
+    if (outputStreams) {
+      const res: StreamResponse = { stream: true, header: clientCall.header, trailer: clientCall.trailer, message: clientCall.messages() };
+      return Promise.resolve(res);
+    }
+    return clientCall.unaryResult().then(
+      (message): UnaryResponse => ({ stream: false, header: clientCall.header, trailer: clientCall.trailer, message }),
+    );
+  };
+
+  return {
+    target,
+    call,
+    interceptors: options.interceptors ?? [],
+    close: () => connection.close(),
+  };
+}
+
+/** Sends a request stream with backpressure, then half-closes; a failing source cancels the call. */
+async function pumpRequests(
+  call: ClientCall,
+  req: StreamRequest,
+  maxSendBytes: number,
+  compressMessage: ((m: Message, i: number) => boolean) | undefined,
+): Promise<void> {
+  let index = 0;
+  try {
+    for await (const message of req.message) {
+      if (call.ended) break;
+      const bytes = serializeMessage(req.method.input, message, maxSendBytes);
+      const wait = call.send(bytes, compressMessage ? compressMessage(message, index) : true);
+      index++;
+      if (wait) await wait;
+      if (call.ended) break;
+    }
+    call.closeSend();
+  } catch (e) {
+    call.cancel(RpcError.from(e, Code.CANCELLED));
+  }
+}
+
+function abortError(): Error {
+  const e = new Error("the call was cancelled by the client");
+  e.name = "AbortError";
+  return e;
+}
+
+export type { UnaryRequest };

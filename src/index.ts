@@ -1,0 +1,37 @@
+/**
+ * tsgrpc: gRPC for TypeScript on Node.js, from HTTP/2 up.
+ *
+ * ```ts
+ * import { createServer, createChannel, createClient, RpcError, Code } from "tsgrpc";
+ *
+ * const server = createServer();
+ * server.service(UserService, { async getUser(req) { return { user: { id: req.id } }; } });
+ * const { port } = await server.listen("127.0.0.1:0");
+ *
+ * const users = createClient(UserService, createChannel(`http://127.0.0.1:${port}`));
+ * const { user } = await users.getUser({ id: "123" }, { timeoutMs: 5000 });
+ * ```
+ *
+ * @module
+ */
+
+// For users.
+export { createServer } from "./server/create-server.js";
+export type { Server, ServerOptions, ServerTlsOptions, ListenOptions, ServiceOptions } from "./server/create-server.js";
+export type { HandlerContext } from "./server/handler-context.js";
+export type { ServiceImpl, MethodImpl } from "./server/service-impl.js";
+export { createChannel } from "./client/channel.js";
+export type { Channel, ChannelOptions, ChannelTlsOptions } from "./client/channel.js";
+export { createClient } from "./client/create-client.js";
+export type { Client, ClientMethod, ClientOptions } from "./client/create-client.js";
+export type { CallOptions } from "./client/call-options.js";
+export { Code, codeName } from "./status/code.js";
+export { RpcError } from "./status/rpc-error.js";
+export type { RpcErrorInit } from "./status/rpc-error.js";
+export { Metadata } from "./metadata/metadata.js";
+export type { MetadataInit, MetadataValue } from "./metadata/metadata.js";
+export { createWritableIterable } from "./writable-iterable.js";
+export type { WritableIterable } from "./writable-iterable.js";
+
+// For library authors: the interceptor model.
+export type { Interceptor, CallFn, UnaryRequest, StreamRequest, UnaryResponse, StreamResponse } from "./interceptor.js";

@@ -1,0 +1,106 @@
+import { Code } from "../status/code.js";
+import { RpcError } from "../status/rpc-error.js";
+
+/** One length-prefixed gRPC message as read off the wire. */
+export interface Envelope {
+  /** The compressed flag: the payload is encoded with the stream's `grpc-encoding`. */
+  compressed: boolean;
+  data: Uint8Array;
+}
+
+/** Bytes of the prefix: one flag byte, four length bytes (big-endian). */
+export const prefixBytes = 5;
+
+/** Frames `payload` as one gRPC message, in a single new buffer. */
+export function encodeEnvelope(payload: Uint8Array, compressed = false): Buffer {
+  const out = Buffer.allocUnsafe(prefixBytes + payload.byteLength);
+  out[0] = compressed ? 1 : 0;
+  out.writeUInt32BE(payload.byteLength, 1);
+  out.set(payload, prefixBytes);
+  return out;
+}
+
+/**
+ * Splits a byte stream into messages, whatever the split of the DATA frames:
+ * `push` takes chunks as they arrive and returns the messages they complete.
+ * A message over `maxBytes` fails with RESOURCE_EXHAUSTED before its body is
+ * buffered; a reserved flag bit fails with INTERNAL. Payloads that sit inside
+ * one chunk are views of it, not copies.
+ */
+export class EnvelopeReader {
+  readonly #maxBytes: number;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  /** Length of the message whose prefix was read, or -1 while reading a prefix. */
+  #length = -1;
+  #compressed = false;
+
+  constructor(maxBytes: number) {
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Whether a message has started and not finished: a stream ending now is truncated. */
+  get partial(): boolean {
+    return this.#buffered > 0 || this.#length >= 0;
+  }
+
+  push(chunk: Buffer, out: Envelope[] = []): Envelope[] {
+    if (chunk.byteLength === 0) return out;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.byteLength;
+    for (;;) {
+      if (this.#length < 0) {
+        if (this.#buffered < prefixBytes) return out;
+        const prefix = this.#take(prefixBytes);
+        const flags = prefix[0]!;
+        if (flags > 1) {
+          throw new RpcError(Code.INTERNAL, `protocol error: invalid message flags 0x${flags.toString(16)}`);
+        }
+        const length = ((prefix[1]! << 24) >>> 0) + (prefix[2]! << 16) + (prefix[3]! << 8) + prefix[4]!;
+        if (length > this.#maxBytes) {
+          throw new RpcError(
+            Code.RESOURCE_EXHAUSTED,
+            `message of ${length} bytes is larger than the limit of ${this.#maxBytes} bytes`,
+          );
+        }
+        this.#length = length;
+        this.#compressed = flags === 1;
+      }
+      if (this.#buffered < this.#length) return out;
+      const data = this.#take(this.#length);
+      out.push({ compressed: this.#compressed, data });
+      this.#length = -1;
+    }
+  }
+
+  /** Removes `n` buffered bytes from the front: a view when one chunk holds them all. */
+  #take(n: number): Buffer {
+    this.#buffered -= n;
+    const first = this.#chunks[0];
+    if (n === 0) return Buffer.alloc(0);
+    if (first!.byteLength > n) {
+      this.#chunks[0] = first!.subarray(n);
+      return first!.subarray(0, n);
+    }
+    if (first!.byteLength === n) {
+      this.#chunks.shift();
+      return first!;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let offset = 0;
+    while (offset < n) {
+      const chunk = this.#chunks[0]!;
+      const want = n - offset;
+      if (chunk.byteLength <= want) {
+        out.set(chunk, offset);
+        offset += chunk.byteLength;
+        this.#chunks.shift();
+      } else {
+        out.set(chunk.subarray(0, want), offset);
+        this.#chunks[0] = chunk.subarray(want);
+        offset = n;
+      }
+    }
+    return out;
+  }
+}

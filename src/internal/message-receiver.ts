@@ -1,0 +1,106 @@
+import type { DescMessage, Message } from "@bufbuild/protobuf";
+import { Code } from "../status/code.js";
+import { RpcError } from "../status/rpc-error.js";
+import type { Compression } from "./compression.js";
+import { EnvelopeReader, type Envelope } from "./envelope.js";
+import { parseMessage } from "./message-codec.js";
+
+/** Where a `MessageReceiver` hands its results. */
+export interface MessageSink {
+  /** A parsed message; `compressed` tells whether it arrived with the compressed flag. */
+  message(msg: Message, compressed: boolean): void;
+  /** The stream broke: bad framing, a message over the limit, a failed decompression or parse. */
+  fail(error: RpcError): void;
+}
+
+/**
+ * The receiving half of a call, shared by client and server: turns DATA
+ * chunks into parsed messages, in order, whatever the split of the frames.
+ * Uncompressed messages go through synchronously; a compressed one (whose
+ * inflation is async) queues everything after it until it is done, and
+ * `whenIdle` lets the end of the stream wait for that queue too.
+ */
+export class MessageReceiver {
+  readonly #schema: DescMessage;
+  readonly #maxBytes: number;
+  readonly #reader: EnvelopeReader;
+  readonly #sink: MessageSink;
+  /** The stream's `grpc-encoding`; undefined for identity. */
+  compression: Compression | undefined;
+  #pending: Promise<void> | undefined;
+  #failed = false;
+
+  constructor(schema: DescMessage, maxBytes: number, sink: MessageSink) {
+    this.#schema = schema;
+    this.#maxBytes = maxBytes;
+    this.#reader = new EnvelopeReader(maxBytes);
+    this.#sink = sink;
+  }
+
+  /** Whether the bytes so far stop in the middle of a message. */
+  get partial(): boolean {
+    return this.#reader.partial;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.#failed) return;
+    let envelopes: Envelope[];
+    try {
+      envelopes = this.#reader.push(chunk);
+    } catch (e) {
+      this.#fail(RpcError.from(e, Code.INTERNAL));
+      return;
+    }
+    for (let i = 0; i < envelopes.length; i++) {
+      const env = envelopes[i]!;
+      if (env.compressed || this.#pending) this.#queue(env);
+      else this.#deliver(env.data, false);
+    }
+  }
+
+  /** Runs `fn` once every message received so far has been delivered (at once when none waits). */
+  whenIdle(fn: () => void): void {
+    if (this.#pending) this.#pending.then(fn);
+    else fn();
+  }
+
+  #queue(env: Envelope): void {
+    const step = (this.#pending ?? Promise.resolve()).then(async () => {
+      if (this.#failed) return;
+      let data = env.data;
+      if (env.compressed) {
+        if (!this.compression) throw new RpcError(Code.INTERNAL, "protocol error: compressed message without grpc-encoding");
+        data = await this.compression.decompress(data, this.#maxBytes);
+      }
+      this.#deliver(data, env.compressed);
+    });
+    const tracked: Promise<void> = step.then(
+      () => {
+        if (this.#pending === tracked) this.#pending = undefined;
+      },
+      (e) => {
+        if (this.#pending === tracked) this.#pending = undefined;
+        this.#fail(RpcError.from(e, Code.INTERNAL));
+      },
+    );
+    this.#pending = tracked;
+  }
+
+  #deliver(data: Uint8Array, compressed: boolean): void {
+    if (this.#failed) return;
+    let msg: Message;
+    try {
+      msg = parseMessage(this.#schema, data);
+    } catch (e) {
+      this.#fail(e as RpcError);
+      return;
+    }
+    this.#sink.message(msg, compressed);
+  }
+
+  #fail(e: RpcError): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#sink.fail(e);
+  }
+}

@@ -1,0 +1,103 @@
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
+
+/** Flow-control windows we advertise: large enough that a 64 KiB message never waits for a WINDOW_UPDATE. */
+export const streamWindowBytes = 1 << 20;
+export const connectionWindowBytes = 16 << 20;
+
+/** Where and how to connect. */
+export interface ConnectionTarget {
+  /** `host:port` as sent in `:authority`. */
+  readonly authority: string;
+  readonly host: string;
+  readonly port: number;
+  /** A unix socket path instead of host and port. */
+  readonly path?: string;
+  /** TLS settings, or undefined for plain-text HTTP/2 (h2c). */
+  readonly tls?: TlsConnectionOptions;
+}
+
+/**
+ * The one thing a channel needs from the network: a new HTTP/2 stream.
+ * Name resolution and load balancing plug in behind this interface.
+ */
+export interface Connection {
+  /** Opens a stream; throws when no session can be had right now. */
+  request(headers: http2.OutgoingHttpHeaders): http2.ClientHttp2Stream;
+  close(): void;
+}
+
+interface SessionEntry {
+  readonly session: http2.ClientHttp2Session;
+  active: number;
+}
+
+/**
+ * One HTTP/2 session to one address, shared by all calls, opened on first
+ * use and opened anew after it closes, fails or receives GOAWAY (streams on
+ * the old one run to completion). The socket is referenced only while
+ * calls are in flight, so an idle channel never keeps the process alive.
+ */
+export class Http2Connection implements Connection {
+  readonly #target: ConnectionTarget;
+  #current: SessionEntry | undefined;
+  #closed = false;
+
+  constructor(target: ConnectionTarget) {
+    this.#target = target;
+  }
+
+  request(headers: http2.OutgoingHttpHeaders): http2.ClientHttp2Stream {
+    if (this.#closed) throw new Error("the channel is closed");
+    let entry = this.#current;
+    if (!entry || entry.session.closed || entry.session.destroyed) entry = this.#connect();
+    const stream = entry.session.request(headers);
+    if (entry.active++ === 0) entry.session.ref();
+    stream.once("close", () => {
+      if (--entry.active === 0 && !entry.session.destroyed) entry.session.unref();
+    });
+    return stream;
+  }
+
+  close(): void {
+    this.#closed = true;
+    const entry = this.#current;
+    this.#current = undefined;
+    if (entry && !entry.session.closed) entry.session.close();
+  }
+
+  #connect(): SessionEntry {
+    const t = this.#target;
+    const options: http2.SecureClientSessionOptions = {
+      settings: { enablePush: false, initialWindowSize: streamWindowBytes },
+      maxSessionMemory: 64,
+    };
+    if (t.path !== undefined) {
+      const path = t.path;
+      options.createConnection = () => net.connect(path);
+    } else if (t.tls) {
+      Object.assign(options, t.tls, { ALPNProtocols: ["h2"] });
+    }
+    const scheme = t.tls ? "https" : "http";
+    const session = http2.connect(`${scheme}://${t.authority}`, options);
+    const entry: SessionEntry = { session, active: 0 };
+    session.unref();
+    const forget = () => {
+      if (this.#current === entry) this.#current = undefined;
+    };
+    session.on("connect", () => {
+      try {
+        session.setLocalWindowSize(connectionWindowBytes);
+      } catch {
+        // The session may already be closing; nothing to tune then.
+      }
+    });
+    // Errors reach the streams of this session; the session itself must not throw.
+    session.on("error", forget);
+    session.on("goaway", forget);
+    session.on("close", forget);
+    this.#current = entry;
+    return entry;
+  }
+}

@@ -1,0 +1,193 @@
+import {
+  decodeBinaryValues,
+  encodeBinaryValue,
+  isBinaryKey,
+  isValidAsciiValue,
+  isValidKey,
+} from "./binary-header.js";
+
+/** A metadata value: a string for ASCII keys, bytes for keys ending in `-bin`. */
+export type MetadataValue = string | Uint8Array;
+
+/**
+ * What every API that takes metadata accepts: a `Metadata`, an object of
+ * keys to a value or a list of values, or `[key, value]` pairs.
+ */
+export type MetadataInit =
+  | Metadata
+  | Record<string, MetadataValue | readonly MetadataValue[]>
+  | Iterable<readonly [string, MetadataValue]>;
+
+/**
+ * gRPC metadata: an ordered multimap of lowercase keys. Keys ending in
+ * `-bin` hold `Uint8Array`s (base64 on the wire), all others printable
+ * ASCII strings. Keys and values are validated when set, so a bad header
+ * fails where it is written, with a `TypeError`, not later on the wire.
+ */
+export class Metadata implements Iterable<[string, MetadataValue]> {
+  readonly #map = new Map<string, MetadataValue[]>();
+
+  constructor(init?: MetadataInit) {
+    if (init !== undefined) this.merge(init);
+  }
+
+  /** The first value of `key`, or undefined. */
+  get(key: string): MetadataValue | undefined {
+    return this.#map.get(key.toLowerCase())?.[0];
+  }
+
+  /** Every value of `key`, in order (a copy). */
+  getAll(key: string): MetadataValue[] {
+    return this.#map.get(key.toLowerCase())?.slice() ?? [];
+  }
+
+  has(key: string): boolean {
+    return this.#map.has(key.toLowerCase());
+  }
+
+  /** Replaces every value of `key` with `value`. */
+  set(key: string, value: MetadataValue): this {
+    const k = checkEntry(key, value);
+    this.#map.set(k, [value]);
+    return this;
+  }
+
+  /** Adds `value` after the values `key` already has. */
+  append(key: string, value: MetadataValue): this {
+    const k = checkEntry(key, value);
+    const list = this.#map.get(k);
+    if (list) list.push(value);
+    else this.#map.set(k, [value]);
+    return this;
+  }
+
+  delete(key: string): boolean {
+    return this.#map.delete(key.toLowerCase());
+  }
+
+  /** Appends every entry of `init`. */
+  merge(init: MetadataInit): this {
+    if (init instanceof Metadata) {
+      for (const [k, v] of init) this.append(k, v);
+    } else if (Symbol.iterator in init) {
+      for (const [k, v] of init as Iterable<readonly [string, MetadataValue]>) this.append(k, v);
+    } else {
+      for (const [k, v] of Object.entries(init)) {
+        if (Array.isArray(v)) for (const item of v) this.append(k, item);
+        else this.append(k, v as MetadataValue);
+      }
+    }
+    return this;
+  }
+
+  /** The number of distinct keys. */
+  get size(): number {
+    return this.#map.size;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.#map.keys();
+  }
+
+  *[Symbol.iterator](): Iterator<[string, MetadataValue]> {
+    for (const [k, list] of this.#map) for (const v of list) yield [k, v];
+  }
+
+  /** Plain object for logs: binary values as base64. */
+  toJSON(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const [k, list] of this.#map) {
+      out[k] = list.map((v) => (typeof v === "string" ? v : encodeBinaryValue(v)));
+    }
+    return out;
+  }
+
+  /** Adds one header as received from the wire; malformed values are dropped. @internal */
+  addFromWire(key: string, value: string | readonly string[]): void {
+    if (isBinaryKey(key)) {
+      const texts = typeof value === "string" ? [value] : value;
+      for (const text of texts) {
+        const decoded = decodeBinaryValues(text);
+        if (decoded) for (const d of decoded) this.#push(key, d);
+      }
+    } else if (typeof value === "string") {
+      this.#push(key, value);
+    } else {
+      for (const v of value) this.#push(key, v);
+    }
+  }
+
+  /** Writes the entries into an HTTP/2 header object. @internal */
+  writeTo(headers: Record<string, string | string[]>): void {
+    for (const [k, list] of this.#map) {
+      if (isReservedKey(k)) continue;
+      if (list.length === 1) {
+        const v = list[0]!;
+        headers[k] = typeof v === "string" ? v : encodeBinaryValue(v);
+      } else {
+        headers[k] = list.map((v) => (typeof v === "string" ? v : encodeBinaryValue(v)));
+      }
+    }
+  }
+
+  #push(key: string, value: MetadataValue): void {
+    const list = this.#map.get(key);
+    if (list) list.push(value);
+    else this.#map.set(key, [value]);
+  }
+}
+
+function checkEntry(key: string, value: MetadataValue): string {
+  const k = key.toLowerCase();
+  if (!isValidKey(k)) {
+    throw new TypeError(`metadata key "${key}" is invalid: use lowercase 0-9 a-z _ - .`);
+  }
+  if (isBinaryKey(k)) {
+    if (!(value instanceof Uint8Array)) {
+      throw new TypeError(`metadata key "${k}" ends in -bin: its value must be a Uint8Array`);
+    }
+  } else if (typeof value !== "string") {
+    throw new TypeError(`metadata key "${k}" takes a string value; binary values need a key ending in -bin`);
+  } else if (!isValidAsciiValue(value)) {
+    throw new TypeError(`metadata value of "${k}" must be printable ASCII (use a -bin key for other bytes)`);
+  }
+  return k;
+}
+
+/**
+ * Headers that gRPC or HTTP/2 own: they never enter user-visible metadata
+ * and user metadata never overrides them.
+ */
+const reservedKeys = new Set([
+  "content-type",
+  "te",
+  "host",
+  "connection",
+  "transfer-encoding",
+  "upgrade",
+  "grpc-status",
+  "grpc-message",
+  "grpc-status-details-bin",
+  "grpc-timeout",
+  "grpc-encoding",
+  "grpc-accept-encoding",
+  "grpc-previous-rpc-attempts",
+  "grpc-retry-pushback-ms",
+]);
+
+/** @internal */
+export function isReservedKey(key: string): boolean {
+  return key.charCodeAt(0) === 58 /* : */ || reservedKeys.has(key);
+}
+
+/** Builds user-visible metadata from a received HTTP/2 header object. @internal */
+export function metadataFromHeaders(headers: Record<string, string | string[] | number | undefined>): Metadata {
+  const md = new Metadata();
+  for (const key in headers) {
+    if (isReservedKey(key)) continue;
+    const value = headers[key];
+    if (value === undefined || typeof value === "number") continue;
+    md.addFromWire(key, value);
+  }
+  return md;
+}

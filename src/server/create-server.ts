@@ -1,0 +1,217 @@
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import type { DescService } from "@bufbuild/protobuf";
+import type { Interceptor } from "../interceptor.js";
+import { Code } from "../status/code.js";
+import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
+import { supportedEncodings, type CompressionName } from "../internal/compression.js";
+import { connectionWindowBytes, streamWindowBytes } from "../internal/transport/http2-connection.js";
+import { ServerCall, type ServerCallSettings } from "../internal/transport/server-call.js";
+import { writeStatus } from "../internal/status-trailers.js";
+import type { HandlerContext } from "./handler-context.js";
+import { Router } from "./router.js";
+import type { ServiceImpl } from "./service-impl.js";
+
+/** Options of a server, validated once in `createServer`. */
+export interface ServerOptions {
+  /** Largest request message accepted, in bytes, after decompression. Default 4 MiB (4,194,304). */
+  maxReceiveBytes?: number;
+  /** Largest response message sent, in bytes. Default: unlimited. */
+  maxSendBytes?: number;
+  /** Request encodings accepted besides identity. Default `["gzip", "deflate"]`. */
+  acceptCompression?: CompressionName[];
+  /** Interceptors for every call, outermost first. */
+  interceptors?: Interceptor[];
+  /**
+   * Receives the errors handlers throw that are not `RpcError`s (the client
+   * only sees UNKNOWN with a generic message). Default: `console.error`.
+   */
+  onHandlerError?: (error: unknown, context: HandlerContext) => void;
+}
+
+/** TLS settings of a listening address. */
+export interface ServerTlsOptions {
+  /** Private key (PEM). */
+  key: string | Buffer;
+  /** Certificate chain (PEM). */
+  cert: string | Buffer;
+  /** CAs that client certificates must chain to (mTLS). */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** Refuse clients without a valid certificate (mTLS). Default false. */
+  requireClientCert?: boolean;
+}
+
+/** Where to listen: `host` and `port` (0 picks a free port), or a unix socket `path`; optional TLS. */
+export interface ListenOptions {
+  host?: string;
+  port?: number;
+  path?: string;
+  tls?: ServerTlsOptions;
+}
+
+/** Options of one registered service. */
+export interface ServiceOptions {
+  /** Interceptors for this service's calls, inside the server's. */
+  interceptors?: Interceptor[];
+}
+
+/** A gRPC server: register services, listen on one or more addresses, close gracefully. */
+export interface Server {
+  /** Registers the handlers of `service`; methods left out answer UNIMPLEMENTED. */
+  service<S extends DescService>(service: S, impl: ServiceImpl<S>, options?: ServiceOptions): Server;
+  /** Starts listening on `"host:port"`, `"unix:/path"` or `ListenOptions`; resolves with the bound address. */
+  listen(address: string | ListenOptions): Promise<{ host: string; port: number }>;
+  /**
+   * Stops accepting connections, sends GOAWAY, lets calls in flight finish
+   * for up to `graceMs` (default 10,000 ms), then closes what is left.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+  /** The registered service names. */
+  readonly services: readonly string[];
+}
+
+/**
+ * Creates a server. No I/O happens until `listen`.
+ *
+ * ```ts
+ * const server = createServer();
+ * server.service(UserService, { async getUser(req) { return { user: await db.find(req.id) }; } });
+ * const { port } = await server.listen("127.0.0.1:0");
+ * ```
+ */
+export function createServer(options: ServerOptions = {}): Server {
+  const router = new Router();
+  const accepted = options.acceptCompression ?? [...supportedEncodings];
+  for (const name of accepted) {
+    if (!supportedEncodings.includes(name)) throw new TypeError(`createServer: unsupported compression "${name}"`);
+  }
+  const settings: ServerCallSettings = {
+    maxReceiveBytes: checkByteLimit(options.maxReceiveBytes, "maxReceiveBytes", defaultMaxReceiveBytes),
+    maxSendBytes: checkByteLimit(options.maxSendBytes, "maxSendBytes", unlimitedBytes),
+    acceptEncodings: new Set(accepted),
+    acceptEncodingHeader: ["identity", ...accepted].join(","),
+    onHandlerError:
+      options.onHandlerError ??
+      ((error, ctx) => console.error(`tsgrpc: handler of ${ctx.method.parent.typeName}/${ctx.method.name} failed:`, error)),
+  };
+  const serverInterceptors = options.interceptors ?? [];
+  const listeners: (http2.Http2Server | http2.Http2SecureServer)[] = [];
+  const sessions = new Set<http2.ServerHttp2Session>();
+  let closing = false;
+
+  const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+    stream.on("error", noop);
+    try {
+      if (headers[":method"] !== "POST") {
+        stream.respond({ ":status": 405, allow: "POST" }, { endStream: true });
+        return;
+      }
+      const ct = headers["content-type"];
+      if (typeof ct !== "string" || !isGrpcContentType(ct)) {
+        stream.respond({ ":status": 415, "content-type": "text/plain" }, { endStream: false });
+        stream.end("unsupported content-type: gRPC requests use application/grpc");
+        return;
+      }
+      const path = headers[":path"] ?? "";
+      const entry = router.find(path);
+      if (!entry) {
+        const h: Record<string, string> = { ":status": "200", "content-type": "application/grpc" };
+        writeStatus(h, Code.UNIMPLEMENTED, router.explainMissing(path));
+        stream.respond(h, { endStream: true });
+        return;
+      }
+      new ServerCall(stream, headers, entry, settings);
+    } catch {
+      // A stream that closed while we answered: nothing to do.
+      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    }
+  };
+
+  const onSession = (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.on("error", noop);
+    session.on("close", () => sessions.delete(session));
+    try {
+      session.setLocalWindowSize(connectionWindowBytes);
+    } catch {
+      // Not yet possible on this session: the default window stays.
+    }
+    if (closing) session.close();
+  };
+
+  const server: Server = {
+    get services() {
+      return router.services();
+    },
+    service(service, impl, serviceOptions) {
+      router.add(service, impl as Record<string, unknown>, [...serverInterceptors, ...(serviceOptions?.interceptors ?? [])]);
+      return server;
+    },
+    async listen(address) {
+      if (closing) throw new Error("the server is closed");
+      const where = typeof address === "string" ? parseListenAddress(address) : address;
+      const http2Options: http2.SecureServerOptions = {
+        settings: { initialWindowSize: streamWindowBytes },
+        maxSessionMemory: 64,
+      };
+      let listener: http2.Http2Server | http2.Http2SecureServer;
+      if (where.tls) {
+        listener = http2.createSecureServer({
+          ...http2Options,
+          key: where.tls.key,
+          cert: where.tls.cert,
+          ...(where.tls.ca !== undefined ? { ca: where.tls.ca } : {}),
+          requestCert: where.tls.ca !== undefined || where.tls.requireClientCert === true,
+          rejectUnauthorized: where.tls.requireClientCert === true,
+          ALPNProtocols: ["h2"],
+          allowHTTP1: false,
+        });
+      } else {
+        listener = http2.createServer(http2Options);
+      }
+      listener.on("stream", onStream);
+      listener.on("session", onSession);
+      listener.on("sessionError", noop);
+      await new Promise<void>((resolve, reject) => {
+        listener.once("error", reject);
+        const done = () => {
+          listener.off("error", reject);
+          listener.on("error", noop);
+          resolve();
+        };
+        if (where.path !== undefined) listener.listen(where.path, done);
+        else listener.listen(where.port ?? 0, where.host ?? "127.0.0.1", done);
+      });
+      listeners.push(listener);
+      const a = listener.address();
+      if (a && typeof a === "object") return { host: (a as AddressInfo).address, port: (a as AddressInfo).port };
+      return { host: String(a ?? where.path), port: 0 };
+    },
+    async close(closeOptions) {
+      const graceMs = closeOptions?.graceMs ?? 10_000;
+      closing = true;
+      const stopped = listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
+      for (const s of sessions) s.close();
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([Promise.all(stopped), grace]);
+      clearTimeout(timer);
+      for (const s of sessions) s.destroy();
+      await Promise.all(stopped);
+    },
+  };
+  return server;
+}
+
+function parseListenAddress(address: string): ListenOptions {
+  if (address.startsWith("unix:")) return { path: address.replace(/^unix:(\/\/)?/, "") };
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
+  if (!m) throw new TypeError(`listen: "${address}" is not host:port, [ipv6]:port or unix:/path`);
+  return { host: m[1] ?? (m[2] || "0.0.0.0"), port: Number(m[3]) };
+}
+
+function isGrpcContentType(ct: string): boolean {
+  return ct.startsWith("application/grpc") && (ct.length === 16 || ct[16] === "+" || ct[16] === ";");
+}
+
+function noop(): void {}

@@ -1,0 +1,72 @@
+import type { DescService } from "@bufbuild/protobuf";
+import type { CallFn, Interceptor, StreamRequest, UnaryRequest } from "../interceptor.js";
+import { applyInterceptors } from "../interceptor.js";
+import { toMessage } from "../internal/message-codec.js";
+import type { MethodEntry } from "../internal/transport/server-call.js";
+import type { HandlerContext } from "./handler-context.js";
+
+type AnyImpl = (input: unknown, ctx: HandlerContext) => unknown;
+
+/**
+ * The methods a server answers, by `:path` (`/package.Service/Method`),
+ * each with its handler wrapped in the interceptors that apply to it.
+ */
+export class Router {
+  readonly #methods = new Map<string, MethodEntry>();
+  readonly #services = new Set<string>();
+
+  add(service: DescService, impl: Record<string, unknown>, interceptors: readonly Interceptor[]): void {
+    if (this.#services.has(service.typeName)) throw new TypeError(`service ${service.typeName} is already registered`);
+    for (const key of Object.keys(impl)) {
+      if (!service.methods.some((m) => m.localName === key)) {
+        throw new TypeError(`${service.typeName} has no method "${key}" (methods: ${service.methods.map((m) => m.localName).join(", ")})`);
+      }
+    }
+    this.#services.add(service.typeName);
+    for (const method of service.methods) {
+      const fn = impl[method.localName];
+      if (fn === undefined) continue;
+      if (typeof fn !== "function") throw new TypeError(`${service.typeName}.${method.localName} must be a function`);
+      const handler = (fn as AnyImpl).bind(impl);
+      let step: CallFn;
+      switch (method.methodKind) {
+        case "unary":
+        case "client_streaming":
+          step = async (req) => {
+            const ctx = req.context!;
+            const out = await handler(req.message, ctx);
+            return { stream: false, header: ctx.responseHeader, trailer: ctx.responseTrailer, message: toMessage(method.output, out as never) };
+          };
+          break;
+        default:
+          step = (req) => {
+            const ctx = req.context!;
+            const out = handler(req.message, ctx) as AsyncIterable<never>;
+            if (out === null || typeof out !== "object" || !(Symbol.asyncIterator in out)) {
+              return Promise.reject(new TypeError(`${service.typeName}.${method.localName} must return an async iterable`));
+            }
+            return Promise.resolve({ stream: true, header: ctx.responseHeader, trailer: ctx.responseTrailer, message: out });
+          };
+      }
+      this.#methods.set(`/${service.typeName}/${method.name}`, { method, invoke: applyInterceptors(step, interceptors) });
+    }
+  }
+
+  find(path: string): MethodEntry | undefined {
+    return this.#methods.get(path);
+  }
+
+  /** Why `path` has no handler: for the UNIMPLEMENTED message. */
+  explainMissing(path: string): string {
+    const slash = path.lastIndexOf("/");
+    const service = path.slice(1, slash);
+    if (slash <= 0) return `malformed method path "${path}"`;
+    return this.#services.has(service) ? `method "${path.slice(slash + 1)}" of service "${service}" is not implemented` : `unknown service "${service}"`;
+  }
+
+  services(): string[] {
+    return [...this.#services];
+  }
+}
+
+export type { UnaryRequest, StreamRequest };

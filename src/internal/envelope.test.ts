@@ -1,0 +1,75 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { Code } from "../status/code.js";
+import { RpcError } from "../status/rpc-error.js";
+import { encodeEnvelope, EnvelopeReader } from "./envelope.js";
+
+/** Splits `bytes` at the given cut points into DATA-frame-like chunks. */
+function split(bytes: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const p of [...points, bytes.length]) {
+    out.push(bytes.subarray(prev, p));
+    prev = p;
+  }
+  return out;
+}
+
+test("reads messages back whatever the split of the byte stream", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ data: fc.uint8Array({ maxLength: 300 }), compressed: fc.boolean() }), { maxLength: 8 }),
+      fc.array(fc.nat(), { maxLength: 20 }),
+      (messages, cuts) => {
+        const wire = Buffer.concat(messages.map((m) => encodeEnvelope(m.data, m.compressed)));
+        const reader = new EnvelopeReader(1 << 20);
+        const got = split(wire, cuts).flatMap((chunk) => reader.push(chunk));
+        assert.equal(got.length, messages.length);
+        got.forEach((env, i) => {
+          assert.equal(env.compressed, messages[i]!.compressed);
+          assert.deepEqual(new Uint8Array(env.data), messages[i]!.data);
+        });
+        assert.equal(reader.partial, false);
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+test("every one-byte-at-a-time split of several messages", () => {
+  const messages = [Buffer.alloc(0), Buffer.from("hello"), Buffer.alloc(70_000, 9)];
+  const wire = Buffer.concat(messages.map((m) => encodeEnvelope(m)));
+  const reader = new EnvelopeReader(1 << 20);
+  const got = [];
+  for (let i = 0; i < wire.length; i++) got.push(...reader.push(wire.subarray(i, i + 1)));
+  assert.deepEqual(got.map((e) => Buffer.from(e.data)), messages);
+});
+
+test("a truncated stream is reported as partial", () => {
+  const reader = new EnvelopeReader(100);
+  reader.push(encodeEnvelope(Buffer.from("abcdef")).subarray(0, 7));
+  assert.equal(reader.partial, true);
+});
+
+test("a message over the limit fails with RESOURCE_EXHAUSTED before its body arrives", () => {
+  const reader = new EnvelopeReader(10);
+  const prefix = encodeEnvelope(Buffer.alloc(11)).subarray(0, 5);
+  assert.throws(() => reader.push(prefix), (e: unknown) => e instanceof RpcError && e.code === Code.RESOURCE_EXHAUSTED);
+});
+
+test("a message exactly at the limit passes", () => {
+  const reader = new EnvelopeReader(10);
+  assert.equal(reader.push(encodeEnvelope(Buffer.alloc(10))).length, 1);
+});
+
+test("reserved flag bits fail with INTERNAL", () => {
+  const reader = new EnvelopeReader(10);
+  assert.throws(() => reader.push(Buffer.from([2, 0, 0, 0, 0])), (e: unknown) => e instanceof RpcError && e.code === Code.INTERNAL);
+});
+
+test("lengths above 2^31 are read unsigned", () => {
+  const reader = new EnvelopeReader(0xffff_ffff - 1);
+  assert.throws(() => reader.push(Buffer.from([0, 0xff, 0xff, 0xff, 0xff])), (e: unknown) => e instanceof RpcError && e.code === Code.RESOURCE_EXHAUSTED);
+});

@@ -1,0 +1,78 @@
+/**
+ * Every knob of a run, in one place, for the full and the quick mode. Each
+ * workload applies the same settings to every implementation.
+ */
+export interface Settings {
+  mode: "full" | "quick";
+  server: {
+    payloadSizes: number[];
+    connections: number;
+    streamsPerConnection: number;
+    warmupS: number;
+    /** Timing mode (full); quick mode sends a fixed `requests` instead. */
+    durationS?: number;
+    requests?: number;
+  };
+  client: {
+    concurrency: number;
+    warmupMs: number;
+    durationMs: number;
+    streamMessages: number;
+    messageSize: number;
+  };
+  e2e: {
+    concurrency: number;
+    warmupMs: number;
+    durationMs: number;
+    pingPongMs: number;
+    clientStreamMessages: number;
+    messageSize: number;
+  };
+  memory: {
+    openStreams: number;
+    openConnections: number;
+    leakCalls: number;
+    leakChunk: number;
+    /** Cap per implementation and side, so a slow stack cannot stretch the run. */
+    leakMaxMs: number;
+    /** Allowed heap growth after warm-up before we call it a leak, bytes. */
+    leakToleranceBytes: number;
+  };
+}
+
+export function settingsFor(mode: "full" | "quick"): Settings {
+  const quick = mode === "quick";
+  return {
+    mode,
+    server: {
+      payloadSizes: [0, 1024, 65536],
+      connections: 4,
+      streamsPerConnection: 32,
+      warmupS: quick ? 1 : 2,
+      ...(quick ? { requests: 3000 } : { durationS: 10 }),
+    },
+    client: {
+      concurrency: 64,
+      warmupMs: quick ? 300 : 2000,
+      durationMs: quick ? 700 : 10_000,
+      streamMessages: quick ? 10_000 : 100_000,
+      messageSize: 100,
+    },
+    e2e: {
+      concurrency: 64,
+      warmupMs: quick ? 300 : 1000,
+      durationMs: quick ? 700 : 5000,
+      pingPongMs: quick ? 700 : 5000,
+      clientStreamMessages: quick ? 10_000 : 100_000,
+      messageSize: 100,
+    },
+    memory: {
+      openStreams: quick ? 1000 : 10_000,
+      openConnections: 10,
+      leakCalls: quick ? 20_000 : 1_000_000,
+      leakChunk: quick ? 5000 : 100_000,
+      leakMaxMs: quick ? 15_000 : 60_000,
+      leakToleranceBytes: 1024 * 1024,
+    },
+  };
+}

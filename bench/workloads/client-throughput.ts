@@ -1,0 +1,51 @@
+/**
+ * Client throughput: each client (pinned to the load core) against the raw
+ * bound server (pinned to the server core), which costs as little as a
+ * server can, so the client is what is measured. The raw client is the
+ * client-side bound.
+ */
+import { runWorker, startServerProcess, type WorkerResult } from "../lib/child.js";
+import type { Settings } from "../lib/settings.js";
+
+export interface ClientRow {
+  impl: string;
+  unary: WorkerResult;
+  serverStream: WorkerResult;
+  problems: string[];
+}
+
+export async function runClientThroughput(
+  impls: readonly string[],
+  settings: Settings,
+  log: (line: string) => void,
+): Promise<ClientRow[]> {
+  const c = settings.client;
+  const rows: ClientRow[] = [];
+  for (const impl of impls) {
+    const server = await startServerProcess("raw", c.messageSize);
+    try {
+      const common = { impl, url: server.url, "response-size": c.messageSize };
+      const unary = await runWorker(
+        {
+          ...common,
+          workload: "unary",
+          "payload-size": c.messageSize,
+          concurrency: c.concurrency,
+          "warmup-ms": c.warmupMs,
+          "duration-ms": c.durationMs,
+        },
+        c.warmupMs + c.durationMs + 60_000,
+      );
+      const serverStream = await runWorker(
+        { ...common, workload: "server-stream", "payload-size": 0, count: c.streamMessages },
+        120_000,
+      );
+      const problems = [unary, serverStream].filter((r) => r.errors > 0).map((r) => `${r.workload}: ${r.errors} errors, ${r.firstError}`);
+      rows.push({ impl, unary, serverStream, problems });
+      log(`client ${impl}: ${unary.callsPerSec} calls/s, ${serverStream.msgsPerSec} msgs/s ${problems.join("; ")}`);
+    } finally {
+      await server.stop();
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,82 @@
+/**
+ * Server throughput: h2load (C, pinned to the load core) against each server
+ * (pinned to the server core), unary calls with a pre-framed request, after a
+ * separate warm-up run. Each server is verified once with a real gRPC check
+ * before it is measured, and h2load's own error counts are checked after.
+ */
+import { rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startServerProcess } from "../lib/child.js";
+import { frame } from "../lib/envelope.js";
+import { runH2load } from "../lib/h2load.js";
+import { PATHS, requestBytes } from "../lib/messages.js";
+import type { Settings } from "../lib/settings.js";
+import { round } from "../lib/stats.js";
+import { verifyUnary } from "../lib/verify-server.js";
+
+export interface ServerRow {
+  payloadBytes: number;
+  impl: string;
+  reqPerSec?: number;
+  p50Us?: number;
+  p99Us?: number;
+  cpuUsPerReq?: number;
+  requests?: number;
+  verified: string;
+  problems: string[];
+}
+
+export async function runServerThroughput(
+  impls: readonly string[],
+  settings: Settings,
+  log: (line: string) => void,
+): Promise<ServerRow[]> {
+  const s = settings.server;
+  const rows: ServerRow[] = [];
+  for (const size of s.payloadSizes) {
+    const request = frame(requestBytes(size));
+    const dataFile = join(tmpdir(), `tsgrpc-bench-request-${process.pid}-${size}.bin`);
+    writeFileSync(dataFile, request);
+    for (const impl of impls) {
+      const row: ServerRow = { payloadBytes: size, impl, verified: "no", problems: [] };
+      rows.push(row);
+      const server = await startServerProcess(impl, size);
+      try {
+        const check = await verifyUnary(server.url, request, size);
+        row.verified = check.detail;
+        if (!check.ok) {
+          row.problems.push(`verification: ${check.detail}`);
+          continue;
+        }
+        const load = {
+          url: server.url + PATHS.unaryCall,
+          dataFile,
+          connections: s.connections,
+          streamsPerConnection: s.streamsPerConnection,
+        };
+        const warm = await runH2load({ ...load, durationS: s.warmupS });
+        row.problems.push(...warm.problems);
+        const before = await server.sample(false);
+        const logFile = join(tmpdir(), `tsgrpc-bench-h2load-${process.pid}.log`);
+        const run = await runH2load({ ...load, durationS: s.durationS, requests: s.requests, logFile });
+        const after = await server.sample(false);
+        row.problems.push(...run.problems);
+        Object.assign(row, {
+          reqPerSec: round(run.reqPerSec),
+          p50Us: run.p50Us,
+          p99Us: run.p99Us,
+          requests: run.done,
+          cpuUsPerReq: round((after.cpuUs - before.cpuUs) / Math.max(1, run.done), 2),
+        });
+        log(`server ${impl} ${size} B: ${row.reqPerSec} req/s, p99 ${row.p99Us} µs ${row.problems.join("; ")}`);
+      } catch (error) {
+        row.problems.push(String(error));
+      } finally {
+        await server.stop();
+      }
+    }
+    rmSync(dataFile, { force: true });
+  }
+  return rows;
+}

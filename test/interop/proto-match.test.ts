@@ -18,7 +18,7 @@ import {
   type FileDescriptorProto,
 } from "@bufbuild/protobuf/wkt";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const upstreamRoot = resolve(repoRoot, "../shared/protos");
 const buf = join(repoRoot, "node_modules/.bin/buf");
 

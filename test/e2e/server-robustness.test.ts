@@ -104,11 +104,10 @@ describe("server robustness", { timeout: 60_000 }, () => {
     assert.equal(grpcStatusOf(r), String(Code.INTERNAL));
   });
 
-  test("a stream that ends mid-message: an error status, not a hang", async () => {
+  test("a stream that ends mid-message: INTERNAL, not a hang", async () => {
     const whole = frame(echo({ payload: new Uint8Array(100) }));
     const r = await rawRequest(port, grpcHeaders(unary), [whole.subarray(0, 50)]);
-    assert.notEqual(grpcStatusOf(r), "0");
-    assert.notEqual(grpcStatusOf(r), undefined);
+    assert.equal(grpcStatusOf(r), String(Code.INTERNAL));
   });
 
   test("bytes that are not the request message: INTERNAL", async () => {

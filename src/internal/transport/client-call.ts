@@ -194,10 +194,11 @@ export class ClientCall implements MessageSink {
     if (this.#status !== undefined) return;
     const { code, message, metadata } = statusFromTrailers(trailers);
     this.trailer.merge(metadata);
-    const status =
+    let status =
       code === Code.OK
         ? null
         : new RpcError(code, message, { metadata: mergeMetadata(this.header, this.trailer) });
+    if (status === null && this.#receiver.partial) status = truncatedError();
     this.#receiver.whenIdle(() => this.#finish(status));
   }
 
@@ -212,7 +213,7 @@ export class ClientCall implements MessageSink {
     if (rst !== constants.NGHTTP2_NO_ERROR) {
       this.#finish(new RpcError(codeFromRstCode(rst), `stream reset by the server with HTTP/2 error code ${rst}`));
     } else if (this.#receiver.partial) {
-      this.#finish(new RpcError(Code.INTERNAL, "protocol error: the stream ended in the middle of a message"));
+      this.#finish(truncatedError());
     } else {
       this.#finish(new RpcError(Code.UNAVAILABLE, this.#headerSeen ? "the server ended the stream without trailers" : "the connection closed before the server answered"));
     }
@@ -265,6 +266,10 @@ export class ClientCall implements MessageSink {
 
 function isGrpcContentType(ct: string): boolean {
   return ct.startsWith("application/grpc") && (ct.length === 16 || ct[16] === "+" || ct[16] === ";");
+}
+
+function truncatedError(): RpcError {
+  return new RpcError(Code.INTERNAL, "protocol error: the stream ended in the middle of a message");
 }
 
 function deadlineError(): RpcError {

@@ -158,7 +158,12 @@ export class ServerCall implements HandlerContext, MessageSink {
         () => stream.resume(),
         () => stream.resume(),
       );
-      stream.on("end", () => this.#receiver.whenIdle(() => this.#queue!.end()));
+      stream.on("end", () =>
+        this.#receiver.whenIdle(() => {
+          if (this.#receiver.partial) this.#end(truncatedError());
+          else this.#queue!.end();
+        }),
+      );
       const req: StreamRequest = {
         stream: true,
         method: this.method,
@@ -212,6 +217,10 @@ export class ServerCall implements HandlerContext, MessageSink {
 
   #onRequestComplete = (): void => {
     if (this.#done) return;
+    if (this.#receiver.partial) {
+      this.#end(truncatedError());
+      return;
+    }
     if (this.#count !== 1) {
       this.#end(
         new RpcError(
@@ -417,6 +426,10 @@ export class ServerCall implements HandlerContext, MessageSink {
       new RpcError(Code.CANCELLED, rst === constants.NGHTTP2_CANCEL ? "the client cancelled the call" : "the stream closed before the call completed"),
     );
   };
+}
+
+function truncatedError(): RpcError {
+  return new RpcError(Code.INTERNAL, "protocol error: the request stream ended in the middle of a message");
 }
 
 function noop(): void {}

@@ -44,6 +44,11 @@ function failed(error: unknown): void {
   firstError ??= error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** Tell the driver when the measured window opens and closes (it samples the server then). */
+function phase(name: "start" | "end"): void {
+  console.log(`PHASE ${name}`);
+}
+
 function cpuNow(): number {
   const cpu = process.cpuUsage();
   return cpu.user + cpu.system;
@@ -80,11 +85,13 @@ async function unary(client: BenchClient): Promise<object> {
   const concurrency = num("concurrency");
   await unaryLoops(client, concurrency, performance.now() + num("warmup-ms"), Infinity);
   const latencies: number[] = [];
+  phase("start");
   const cpu0 = cpuNow();
   const t0 = performance.now();
   const calls = await unaryLoops(client, concurrency, t0 + num("duration-ms"), Infinity, latencies);
   const seconds = (performance.now() - t0) / 1000;
   const cpuUs = cpuNow() - cpu0;
+  phase("end");
   return {
     calls,
     seconds: round(seconds, 3),
@@ -97,22 +104,26 @@ async function unary(client: BenchClient): Promise<object> {
 async function serverStream(client: BenchClient): Promise<object> {
   const count = num("count");
   await client.serverStream(Math.ceil(count / 10)).catch(failed);
+  phase("start");
   const cpu0 = cpuNow();
   const t0 = performance.now();
   await client.serverStream(count).catch(failed);
   const seconds = (performance.now() - t0) / 1000;
   const cpuUs = cpuNow() - cpu0;
+  phase("end");
   return { messages: count, seconds: round(seconds, 3), msgsPerSec: round(count / seconds), cpuUsPerMsg: round(cpuUs / count, 3) };
 }
 
 async function clientStream(client: BenchClient): Promise<object> {
   const count = num("count");
   await client.clientStream(Math.ceil(count / 10)).catch(failed);
+  phase("start");
   const cpu0 = cpuNow();
   const t0 = performance.now();
   await client.clientStream(count).catch(failed);
   const seconds = (performance.now() - t0) / 1000;
   const cpuUs = cpuNow() - cpu0;
+  phase("end");
   return { messages: count, seconds: round(seconds, 3), msgsPerSec: round(count / seconds), cpuUsPerMsg: round(cpuUs / count, 3) };
 }
 

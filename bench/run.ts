@@ -17,6 +17,7 @@ import { ensureH2load } from "./lib/h2load.js";
 import { IMPLS, isImpl } from "./lib/implementations.js";
 import { describeMachine, machineLine } from "./lib/machine.js";
 import { judgeTargets, renderReport, type Results } from "./lib/report.js";
+import { selfCheck } from "./lib/self-check.js";
 import { settingsFor } from "./lib/settings.js";
 import { runClientThroughput } from "./workloads/client-throughput.js";
 import { runEndToEnd } from "./workloads/end-to-end.js";
@@ -67,6 +68,9 @@ async function main(): Promise<number> {
   const started = new Date();
   log(`${settings.mode} run of ${workloads.join(", ")} on ${impls.join(", ")}`);
   log(machineLine(machine));
+
+  const missed = await selfCheck(impls, log);
+  if (missed.length) return 1;
 
   const results: Results = {};
   if (workloads.includes("server")) results.server = await runServerThroughput(impls, settings, log);

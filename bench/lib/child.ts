@@ -112,9 +112,10 @@ export function runWorker(
   args: Record<string, string | number>,
   timeoutMs: number,
   onLine?: (line: string, child: ChildProcess) => void,
+  extraNodeFlags: string[] = [],
 ): Promise<WorkerResult> {
   const flags = Object.entries(args).map(([k, v]) => `--${k}=${v}`);
-  const [command, argv] = pinned("load", process.execPath, [...NODE_FLAGS, "client-worker.ts", ...flags]);
+  const [command, argv] = pinned("load", process.execPath, [...NODE_FLAGS, ...extraNodeFlags, "client-worker.ts", ...flags]);
   const child = spawn(command, argv, { cwd: benchDir, stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk) => (stderr = (stderr + chunk).slice(-4000)));
@@ -134,4 +135,29 @@ export function runWorker(
       resolve(result);
     });
   });
+}
+
+/**
+ * `runWorker`, plus the share of one core the server used while the worker
+ * measured (between its "PHASE start" and "PHASE end" lines): near 100 %
+ * means the server, not the client, set the pace.
+ */
+export async function runWorkerWithServerCpu(
+  server: ServerProcess,
+  args: Record<string, string | number>,
+  timeoutMs: number,
+): Promise<WorkerResult> {
+  const marks: Array<Promise<{ cpuUs: number; at: number }>> = [];
+  const result = await runWorker(args, timeoutMs, (line) => {
+    if (line === "PHASE start" || line === "PHASE end") {
+      const at = performance.now();
+      marks.push(server.sample(false).then((s) => ({ cpuUs: s.cpuUs, at })));
+    }
+  });
+  if (marks.length === 2) {
+    const [start, end] = await Promise.all(marks);
+    const share = (end.cpuUs - start.cpuUs) / ((end.at - start.at) * 1000);
+    result.serverCpuPercent = Math.round(share * 1000) / 10;
+  }
+  return result;
 }

@@ -41,6 +41,10 @@ function ratio(a: Num, b: Num): string {
   const y = n(b);
   return x === undefined || !y ? "–" : `${(x / y).toFixed(2)}×`;
 }
+function percent(v: Num): string {
+  const x = n(v);
+  return x === undefined ? "–" : `${Math.round(x)} %`;
+}
 function kib(bytes: Num): string {
   const x = n(bytes);
   return x === undefined ? "–" : `${x >= 0 ? "+" : ""}${(x / 1024).toFixed(0)} KiB`;
@@ -88,7 +92,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
     parts.push(
       `### Client throughput (against the raw bound server)\n\nUnary: ${c.concurrency} calls in flight, ${c.durationMs / 1000} s, ${c.messageSize} B each way. Server streaming: ${int(c.streamMessages)} × ${c.messageSize} B messages on one call.\n\n` +
         table(
-          ["client", "unary calls/s", "× bound", "× grpc-js", "CPU µs/call", "p50 ms", "p99 ms", "streamed msgs/s", "× bound", "× grpc-js", "CPU µs/msg", "answers"],
+          ["client", "unary calls/s", "× bound", "× grpc-js", "CPU µs/call", "p50 ms", "p99 ms", "raw server CPU", "streamed msgs/s", "× bound", "× grpc-js", "CPU µs/msg", "raw server CPU", "answers"],
           results.client.map((r) => [
             r.impl,
             int(r.unary.callsPerSec),
@@ -97,10 +101,12 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
             fixed(r.unary.cpuUsPerCall, 1),
             ms(r.unary.p50Us),
             ms(r.unary.p99Us),
+            percent(r.unary.serverCpuPercent),
             int(r.serverStream.msgsPerSec),
             ratio(r.serverStream.msgsPerSec, raw?.serverStream.msgsPerSec),
             ratio(r.serverStream.msgsPerSec, grpcJs?.serverStream.msgsPerSec),
             fixed(r.serverStream.cpuUsPerMsg, 2),
+            percent(r.serverStream.serverCpuPercent),
             answers(r.problems),
           ]),
         ),

@@ -4,7 +4,7 @@
  * server can, so the client is what is measured. The raw client is the
  * client-side bound.
  */
-import { runWorker, startServerProcess, type WorkerResult } from "../lib/child.js";
+import { runWorkerWithServerCpu, startServerProcess, type WorkerResult } from "../lib/child.js";
 import type { Settings } from "../lib/settings.js";
 
 export interface ClientRow {
@@ -25,7 +25,8 @@ export async function runClientThroughput(
     const server = await startServerProcess("raw", c.messageSize);
     try {
       const common = { impl, url: server.url, "response-size": c.messageSize };
-      const unary = await runWorker(
+      const unary = await runWorkerWithServerCpu(
+        server,
         {
           ...common,
           workload: "unary",
@@ -36,7 +37,8 @@ export async function runClientThroughput(
         },
         c.warmupMs + c.durationMs + 60_000,
       );
-      const serverStream = await runWorker(
+      const serverStream = await runWorkerWithServerCpu(
+        server,
         { ...common, workload: "server-stream", "payload-size": 0, count: c.streamMessages },
         120_000,
       );

@@ -90,6 +90,7 @@ export function createServer(options: ServerOptions = {}): Server {
     maxSendBytes: checkByteLimit(options.maxSendBytes, "maxSendBytes", unlimitedBytes),
     acceptEncodings: new Set(accepted),
     acceptEncodingHeader: ["identity", ...accepted].join(","),
+    active: new Set(),
     onHandlerError:
       options.onHandlerError ??
       ((error, ctx) => console.error(`tsgrpc: handler of ${ctx.method.parent.typeName}/${ctx.method.name} failed:`, error)),
@@ -196,6 +197,9 @@ export function createServer(options: ServerOptions = {}): Server {
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
       await Promise.race([Promise.all(stopped), grace]);
       clearTimeout(timer);
+      for (const call of [...settings.active]) call.abortForShutdown();
+      // Let the UNAVAILABLE statuses reach the wire before the sockets go.
+      if (sessions.size > 0) await new Promise((resolve) => setTimeout(resolve, 50));
       for (const s of sessions) s.destroy();
       await Promise.all(stopped);
     },

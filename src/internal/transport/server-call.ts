@@ -32,6 +32,8 @@ export interface ServerCallSettings {
   readonly acceptEncodingHeader: string;
   /** Where handler failures that are not `RpcError`s are reported. */
   readonly onHandlerError: (error: unknown, context: HandlerContext) => void;
+  /** The calls in flight, so that a shutdown can end them with UNAVAILABLE. */
+  readonly active: Set<ServerCall>;
 }
 
 type Trailers = Record<string, string | string[]>;
@@ -85,6 +87,7 @@ export class ServerCall implements HandlerContext, MessageSink {
     stream.on("close", this.#onClose);
     stream.on("error", noop);
     stream.on("drain", this.#onDrain);
+    settings.active.add(this);
     this.#start(headers);
   }
 
@@ -407,11 +410,17 @@ export class ServerCall implements HandlerContext, MessageSink {
   /** Marks the call done and releases everything it holds; the signal fires. */
   #complete(reason?: RpcError): void {
     this.#done = true;
+    this.#settings.active.delete(this);
     if (this.#timer) clearTimeout(this.#timer);
     this.#onDrain();
     this.#queue?.end(reason ?? new RpcError(Code.CANCELLED, "the call has ended"));
     this.#abortReason = reason ?? new RpcError(Code.CANCELLED, "the call has completed");
     this.#abort?.abort(this.#abortReason);
+  }
+
+  /** Ends the call because the server is going away (the grace period is over). */
+  abortForShutdown(): void {
+    this.#end(new RpcError(Code.UNAVAILABLE, "the server is shutting down"));
   }
 
   #onDeadline = (): void => {

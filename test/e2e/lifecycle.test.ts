@@ -1,0 +1,123 @@
+// Connections and servers over time: shutdown, reconnect, unix sockets.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { Code, RpcError, createChannel, createClient, createServer } from "../../src/index.js";
+import { EchoService, echoService } from "./echo-service.js";
+import { assertNoLeaks } from "./leak-check.js";
+
+test("graceful close lets calls in flight finish and refuses new connections", { timeout: 20_000 }, async () => {
+  const server = createServer().service(EchoService, echoService());
+  const { port } = await server.listen("127.0.0.1:0");
+  const channel = createChannel(`http://127.0.0.1:${port}`);
+  const client = createClient(EchoService, channel);
+  await client.unary({});
+  const inFlight = client.unary({ sleepMs: 300, payload: new Uint8Array([1]) });
+  await sleep(50);
+  const closed = server.close({ graceMs: 5000 });
+  const res = await inFlight;
+  assert.deepEqual([...res.payload], [1]);
+  await closed;
+  const late = createChannel(`http://127.0.0.1:${port}`);
+  await assert.rejects(createClient(EchoService, late).unary({}), (e: unknown) => e instanceof RpcError && e.code === Code.UNAVAILABLE);
+  channel.close();
+  late.close();
+  await assertNoLeaks();
+});
+
+test("close past the grace period cancels what is left", { timeout: 20_000 }, async () => {
+  const server = createServer().service(EchoService, echoService());
+  const { port } = await server.listen("127.0.0.1:0");
+  const channel = createChannel(`http://127.0.0.1:${port}`);
+  const slow = createClient(EchoService, channel).unary({ sleepMs: 10_000 }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  await sleep(50);
+  const started = Date.now();
+  await server.close({ graceMs: 200 });
+  assert.ok(Date.now() - started < 2000);
+  const e = await slow;
+  assert.ok(e instanceof RpcError && e.code === Code.UNAVAILABLE, String(e));
+  channel.close();
+  await assertNoLeaks();
+});
+
+test("a channel reconnects after its connection drops", { timeout: 20_000 }, async () => {
+  const first = createServer().service(EchoService, echoService());
+  const { port } = await first.listen("127.0.0.1:0");
+  const channel = createChannel(`http://127.0.0.1:${port}`);
+  const client = createClient(EchoService, channel);
+  await client.unary({});
+  await first.close({ graceMs: 0 });
+  const second = createServer().service(EchoService, echoService());
+  await second.listen({ host: "127.0.0.1", port });
+  // The first call after the drop may race the close; the next ones must work.
+  await client.unary({}).catch(() => undefined);
+  const res = await client.unary({ payload: new Uint8Array([4]) });
+  assert.deepEqual([...res.payload], [4]);
+  channel.close();
+  await second.close();
+  await assertNoLeaks();
+});
+
+test("unix socket targets", { timeout: 10_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsgrpc-"));
+  const path = join(dir, "echo.sock");
+  try {
+    const server = createServer().service(EchoService, echoService());
+    await server.listen(`unix:${path}`);
+    const channel = createChannel(`unix:${path}`);
+    const res = await createClient(EchoService, channel).unary({ payload: new Uint8Array([8]) });
+    assert.deepEqual([...res.payload], [8]);
+    channel.close();
+    await server.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("IPv6 loopback", { timeout: 10_000 }, async () => {
+  const server = createServer().service(EchoService, echoService());
+  const { port } = await server.listen("[::1]:0");
+  const channel = createChannel(`http://[::1]:${port}`);
+  await createClient(EchoService, channel).unary({});
+  channel.close();
+  await server.close();
+});
+
+test("an idle channel does not keep the process alive", { timeout: 20_000 }, async () => {
+  const server = createServer().service(EchoService, echoService());
+  const { port } = await server.listen("127.0.0.1:0");
+  // A child process makes a call and never closes its channel: it must still exit.
+  const script = `
+    import { createChannel, createClient } from "./src/index.ts";
+    import { EchoService } from "./test/gen/tsgrpc/test/v1/echo_pb.ts";
+    await createClient(EchoService, createChannel("http://127.0.0.1:${port}")).unary({});
+    console.log("called");
+  `;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  const exited = await Promise.race([once(child, "exit").then(() => true), sleep(10_000).then(() => false)]);
+  if (!exited) child.kill();
+  assert.ok(exited, "the process stayed alive after its last call");
+  assert.match(out, /called/);
+  await server.close();
+});
+
+test("options are validated at construction with TypeError", () => {
+  assert.throws(() => createChannel("127.0.0.1:1"), TypeError);
+  assert.throws(() => createChannel("http://127.0.0.1:1", { tls: {} }), TypeError);
+  assert.throws(() => createChannel("http://127.0.0.1:99999"), TypeError);
+  assert.throws(() => createChannel("http://127.0.0.1:1", { maxReceiveBytes: -1 }), TypeError);
+  assert.throws(() => createChannel("http://127.0.0.1:1", { compression: "br" as "gzip" }), TypeError);
+  assert.throws(() => createServer({ acceptCompression: ["br" as "gzip"] }), TypeError);
+  assert.throws(() => createServer().service(EchoService, { nope() {} } as never), TypeError);
+  assert.doesNotThrow(() => createChannel("127.0.0.1:1", { insecure: true }).close());
+});

@@ -94,7 +94,7 @@ export class ServerCall implements HandlerContext, MessageSink {
   get signal(): AbortSignal {
     if (!this.#abort) {
       this.#abort = new AbortController();
-      if (this.#done) this.#abort.abort(this.#abortReason);
+      if (this.#done) this.#abort.abort(this.#abortReason ?? completedReason());
     }
     return this.#abort.signal;
   }
@@ -167,18 +167,7 @@ export class ServerCall implements HandlerContext, MessageSink {
           else this.#queue!.end();
         }),
       );
-      const req: StreamRequest = {
-        stream: true,
-        method: this.method,
-        side: "server",
-        header: this.metadata,
-        signal: undefined,
-        deadline: this.deadline,
-        context: this,
-        options: undefined,
-        message: this.#requestIterable(this.#queue),
-      };
-      this.#invoke(req);
+      this.#invoke(true, this.#requestIterable(this.#queue));
     } else {
       stream.on("end", () => this.#receiver.whenIdle(this.#onRequestComplete));
     }
@@ -233,22 +222,27 @@ export class ServerCall implements HandlerContext, MessageSink {
       );
       return;
     }
-    const req: UnaryRequest = {
-      stream: false,
+    const message = this.#single!;
+    this.#single = undefined;
+    this.#invoke(false, message);
+  };
+
+  #invoke(streaming: boolean, message: Message | AsyncIterable<Message>): void {
+    const ctx = this;
+    const req = {
+      stream: streaming,
       method: this.method,
       side: "server",
       header: this.metadata,
-      signal: undefined,
+      // A getter: the AbortController behind it is made only if someone asks.
+      get signal() {
+        return ctx.signal;
+      },
       deadline: this.deadline,
       context: this,
       options: undefined,
-      message: this.#single!,
-    };
-    this.#single = undefined;
-    this.#invoke(req);
-  };
-
-  #invoke(req: UnaryRequest | StreamRequest): void {
+      message,
+    } as UnaryRequest | StreamRequest;
     let result: Promise<UnaryResponse | StreamResponse>;
     try {
       result = this.#entry.invoke(req);
@@ -414,8 +408,9 @@ export class ServerCall implements HandlerContext, MessageSink {
     if (this.#timer) clearTimeout(this.#timer);
     this.#onDrain();
     this.#queue?.end(reason ?? new RpcError(Code.CANCELLED, "the call has ended"));
-    this.#abortReason = reason ?? new RpcError(Code.CANCELLED, "the call has completed");
-    this.#abort?.abort(this.#abortReason);
+    // The reason is built only if a signal exists or is asked for later: most calls never look.
+    this.#abortReason = reason;
+    this.#abort?.abort(reason ?? completedReason());
   }
 
   /** Ends the call because the server is going away (the grace period is over). */
@@ -435,6 +430,10 @@ export class ServerCall implements HandlerContext, MessageSink {
       new RpcError(Code.CANCELLED, rst === constants.NGHTTP2_CANCEL ? "the client cancelled the call" : "the stream closed before the call completed"),
     );
   };
+}
+
+function completedReason(): RpcError {
+  return new RpcError(Code.CANCELLED, "the call has completed");
 }
 
 function truncatedError(): RpcError {

@@ -28,6 +28,8 @@ export type { CallOptions } from "./client/call-options.js";
 export { Code, codeName } from "./status/code.js";
 export { RpcError } from "./status/rpc-error.js";
 export type { RpcErrorInit } from "./status/rpc-error.js";
+export { createDetail } from "./status/details.js";
+export type { Detail } from "./status/details.js";
 export { Metadata } from "./metadata/metadata.js";
 export type { MetadataInit, MetadataValue } from "./metadata/metadata.js";
 export { createWritableIterable } from "./writable-iterable.js";

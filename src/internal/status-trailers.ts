@@ -2,14 +2,16 @@ import type { IncomingHttpHeaders } from "node:http2";
 import { Code, isCode } from "../status/code.js";
 import { metadataFromHeaders, type Metadata } from "../metadata/metadata.js";
 import { decodeGrpcMessage, encodeGrpcMessage } from "./percent-encoding.js";
+import { encodeBinaryValue } from "../metadata/binary-header.js";
+import { decodeStatusDetails, encodeStatusDetails, type Detail } from "../status/details.js";
 
 /** A status as read from trailers. */
 export interface ReceivedStatus {
   code: Code;
   message: string;
   metadata: Metadata;
-  /** Raw `grpc-status-details-bin` (a serialized `google.rpc.Status`), if sent. */
-  details: Uint8Array | undefined;
+  /** The typed details of `grpc-status-details-bin` (a serialized `google.rpc.Status`); empty when none. */
+  details: Detail[];
 }
 
 /** Reads `grpc-status`, `grpc-message` and the rest of the trailers. */
@@ -27,19 +29,15 @@ export function statusFromTrailers(trailers: IncomingHttpHeaders): ReceivedStatu
   const m = trailers["grpc-message"];
   if (typeof m === "string" && m.length > 0) message = decodeGrpcMessage(m);
   const d = trailers["grpc-status-details-bin"];
-  let details: Uint8Array | undefined;
-  if (typeof d === "string") {
-    try {
-      details = new Uint8Array(Buffer.from(d, "base64"));
-    } catch {
-      details = undefined;
-    }
-  }
+  const details = typeof d === "string" && code !== Code.OK ? decodeStatusDetails(Buffer.from(d, "base64"), code) : [];
   return { code, message, metadata: metadataFromHeaders(trailers), details };
 }
 
-/** Writes a status into a trailer (or trailers-only header) object. */
-export function writeStatus(headers: Record<string, string | string[]>, code: Code, message: string): void {
+/** Writes a status, and its details if any, into a trailer (or trailers-only header) object. */
+export function writeStatus(headers: Record<string, string | string[]>, code: Code, message: string, details?: readonly Detail[]): void {
   headers["grpc-status"] = String(code);
   if (message) headers["grpc-message"] = encodeGrpcMessage(message);
+  if (details && details.length > 0 && code !== Code.OK) {
+    headers["grpc-status-details-bin"] = encodeBinaryValue(encodeStatusDetails(code, message, details));
+  }
 }

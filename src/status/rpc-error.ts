@@ -1,12 +1,20 @@
 import { Code, codeName } from "./code.js";
 import { Metadata, type MetadataInit } from "../metadata/metadata.js";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { findDetails, type Detail } from "./details.js";
 
 const brand = Symbol.for("tsgrpc.RpcError");
+const noDetails: readonly Detail[] = Object.freeze([]);
 
 /** Optional parts of an `RpcError`. */
 export interface RpcErrorInit {
   /** Headers and trailers sent with (server) or received with (client) the status. */
   metadata?: MetadataInit;
+  /**
+   * Typed details (`createDetail(ErrorInfoSchema, {...})`), sent in
+   * `grpc-status-details-bin` as a `google.rpc.Status`.
+   */
+  details?: readonly Detail[];
   /** The underlying reason, kept for logs; never sent on the wire. */
   cause?: unknown;
 }
@@ -27,6 +35,8 @@ export class RpcError extends Error {
   readonly code: Exclude<Code, Code.OK>;
   readonly rawMessage: string;
   readonly metadata: Metadata;
+  /** Typed details sent with (server) or received with (client) the status; empty when none. */
+  readonly details: readonly Detail[];
 
   constructor(code: Code, message = "", init?: RpcErrorInit) {
     const c = code === Code.OK ? Code.UNKNOWN : code;
@@ -34,6 +44,19 @@ export class RpcError extends Error {
     this.code = c as Exclude<Code, Code.OK>;
     this.rawMessage = message;
     this.metadata = init?.metadata instanceof Metadata ? init.metadata : new Metadata(init?.metadata);
+    this.details = init?.details ?? noDetails;
+  }
+
+  /**
+   * The details of type `schema`, decoded; an empty list when there are none.
+   *
+   * ```ts
+   * const [badRequest] = err.findDetails(BadRequestSchema);
+   * for (const v of badRequest?.fieldViolations ?? []) console.log(v.field, v.description);
+   * ```
+   */
+  findDetails<D extends DescMessage>(schema: D): MessageShape<D>[] {
+    return this.details.length === 0 ? [] : findDetails(this.details, schema);
   }
 
   /**

@@ -192,12 +192,12 @@ export class ClientCall implements MessageSink {
 
   #onTrailers(trailers: IncomingHttpHeaders): void {
     if (this.#status !== undefined) return;
-    const { code, message, metadata } = statusFromTrailers(trailers);
+    const { code, message, metadata, details } = statusFromTrailers(trailers);
     this.trailer.merge(metadata);
     let status =
       code === Code.OK
         ? null
-        : new RpcError(code, message, { metadata: mergeMetadata(this.header, this.trailer) });
+        : new RpcError(code, message, { metadata: mergeMetadata(this.header, this.trailer), details });
     if (status === null && this.#receiver.partial) status = truncatedError();
     this.#receiver.whenIdle(() => this.#finish(status));
   }

@@ -376,7 +376,7 @@ export class ServerCall implements HandlerContext, MessageSink {
     if (this.#done) return;
     const stream = this.#stream;
     const trailers: Trailers = {};
-    writeStatus(trailers, error ? error.code : Code.OK, error ? error.rawMessage : "");
+    writeStatus(trailers, error ? error.code : Code.OK, error ? error.rawMessage : "", error?.details);
     this.responseTrailer.writeTo(trailers);
     error?.metadata.writeTo(trailers);
     this.#complete(error ?? undefined);

@@ -19,6 +19,9 @@
 export { createServer } from "./server/create-server.js";
 export type { Server, ServerOptions, ServerTlsOptions, ListenOptions, ServiceOptions } from "./server/create-server.js";
 export type { HandlerContext } from "./server/handler-context.js";
+export { createContextKey } from "./context-values.js";
+export type { ContextKey, ContextValues } from "./context-values.js";
+export type { PeerTlsInfo, PeerCertificate } from "./credentials/peer-tls.js";
 export type { ServiceImpl, MethodImpl } from "./server/service-impl.js";
 export { createChannel } from "./client/channel.js";
 export type { Channel, ChannelOptions, ChannelTlsOptions } from "./client/channel.js";

@@ -1,5 +1,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { Metadata } from "../metadata/metadata.js";
+import type { ContextValues } from "../context-values.js";
+import type { PeerTlsInfo } from "../credentials/peer-tls.js";
 
 /**
  * What a handler knows about its call, and how it shapes the response
@@ -21,6 +23,16 @@ export interface HandlerContext {
   readonly signal: AbortSignal;
   /** The client's address, `ip:port`. */
   readonly peer: string;
+  /**
+   * The TLS connection the call came in on (protocol, and the client's
+   * certificate under mTLS); undefined for plain text.
+   */
+  readonly tls: PeerTlsInfo | undefined;
+  /**
+   * Typed values of this call, set by interceptors for the handler (for
+   * example the caller that an auth interceptor identified). See `createContextKey`.
+   */
+  readonly values: ContextValues;
   /** Response headers; change them until they are sent (first message, `sendHeader`, or the end). */
   readonly responseHeader: Metadata;
   /** Response trailers, sent with the status. */

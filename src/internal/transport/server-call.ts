@@ -12,6 +12,8 @@ import { parseTimeout } from "../grpc-timeout.js";
 import { serializeMessage } from "../message-codec.js";
 import { MessageReceiver, type MessageSink } from "../message-receiver.js";
 import { writeStatus } from "../status-trailers.js";
+import { createContextValues, type ContextValues } from "../../context-values.js";
+import { peerTlsOf, type PeerTlsInfo } from "../../credentials/peer-tls.js";
 
 /** How many request messages may wait for a slow handler before the stream pauses. */
 const highWaterMark = 16;
@@ -59,6 +61,7 @@ export class ServerCall implements HandlerContext, MessageSink {
   readonly #receiver: MessageReceiver;
   readonly #clientAccepts: string;
   #abort: AbortController | undefined;
+  #values: ContextValues | undefined;
   #abortReason: unknown = undefined;
   #timer: NodeJS.Timeout | undefined;
   #done = false;
@@ -97,6 +100,14 @@ export class ServerCall implements HandlerContext, MessageSink {
       if (this.#done) this.#abort.abort(this.#abortReason ?? completedReason());
     }
     return this.#abort.signal;
+  }
+
+  get values(): ContextValues {
+    return (this.#values ??= createContextValues());
+  }
+
+  get tls(): PeerTlsInfo | undefined {
+    return peerTlsOf(this.#stream.session);
   }
 
   get peer(): string {

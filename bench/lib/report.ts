@@ -70,13 +70,14 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
     parts.push(
       `### Server throughput\n\nh2load, ${s.connections} connections × ${s.streamsPerConnection} streams, unary, ${load} after a ${s.warmupS} s warm-up; latency from h2load's per-request log.\n\n` +
         table(
-          ["response", "server", "req/s", "× bound", "× grpc-js", "p50 ms", "p99 ms", "server CPU µs/req", "answers"],
+          ["response", "server", "req/s", "× bound", "× grpc-js", "× Connect", "p50 ms", "p99 ms", "server CPU µs/req", "answers"],
           results.server.map((r) => [
             sizeLabel(r.payloadBytes),
             r.impl,
             int(r.reqPerSec),
             ratio(r.reqPerSec, by(r.payloadBytes, "raw")?.reqPerSec),
             ratio(r.reqPerSec, by(r.payloadBytes, "grpc-js")?.reqPerSec),
+            ratio(r.reqPerSec, by(r.payloadBytes, "connect")?.reqPerSec),
             ms(r.p50Us),
             ms(r.p99Us),
             fixed(r.cpuUsPerReq, 1),
@@ -89,15 +90,17 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
     const c = settings.client;
     const raw = results.client.find((r) => r.impl === "raw");
     const grpcJs = results.client.find((r) => r.impl === "grpc-js");
+    const connect = results.client.find((r) => r.impl === "connect");
     parts.push(
       `### Client throughput (against the raw bound server)\n\nUnary: ${c.concurrency} calls in flight, ${c.durationMs / 1000} s, ${c.messageSize} B each way. Server streaming: ${int(c.streamMessages)} × ${c.messageSize} B messages on one call.\n\n` +
         table(
-          ["client", "unary calls/s", "× bound", "× grpc-js", "CPU µs/call", "p50 ms", "p99 ms", "raw server CPU", "streamed msgs/s", "× bound", "× grpc-js", "CPU µs/msg", "raw server CPU", "answers"],
+          ["client", "unary calls/s", "× bound", "× grpc-js", "× Connect", "CPU µs/call", "p50 ms", "p99 ms", "raw server CPU", "streamed msgs/s", "× bound", "× grpc-js", "× Connect", "CPU µs/msg", "raw server CPU", "answers"],
           results.client.map((r) => [
             r.impl,
             int(r.unary.callsPerSec),
             ratio(r.unary.callsPerSec, raw?.unary.callsPerSec),
             ratio(r.unary.callsPerSec, grpcJs?.unary.callsPerSec),
+            ratio(r.unary.callsPerSec, connect?.unary.callsPerSec),
             fixed(r.unary.cpuUsPerCall, 1),
             ms(r.unary.p50Us),
             ms(r.unary.p99Us),
@@ -105,6 +108,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
             int(r.serverStream.msgsPerSec),
             ratio(r.serverStream.msgsPerSec, raw?.serverStream.msgsPerSec),
             ratio(r.serverStream.msgsPerSec, grpcJs?.serverStream.msgsPerSec),
+            ratio(r.serverStream.msgsPerSec, connect?.serverStream.msgsPerSec),
             fixed(r.serverStream.cpuUsPerMsg, 2),
             percent(r.serverStream.serverCpuPercent),
             answers(r.problems),
@@ -115,20 +119,23 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
   if (results.e2e) {
     const e = settings.e2e;
     const grpcJs = results.e2e.find((r) => r.impl === "grpc-js");
+    const connect = results.e2e.find((r) => r.impl === "connect");
     parts.push(
       `### End to end (each client against its own server)\n\nUnary: ${e.concurrency} in flight, ${e.durationMs / 1000} s. Ping-pong: one StreamingCall, one message in flight, ${e.pingPongMs / 1000} s. Client streaming: ${int(e.clientStreamMessages)} messages. ${e.messageSize} B messages.\n\n` +
         table(
-          ["implementation", "unary calls/s", "× grpc-js", "p50 ms", "p99 ms", "ping-pong p50 µs", "ping-pong p99 µs", "client-stream msgs/s", "× grpc-js", "answers"],
+          ["implementation", "unary calls/s", "× grpc-js", "× Connect", "p50 ms", "p99 ms", "ping-pong p50 µs", "ping-pong p99 µs", "client-stream msgs/s", "× grpc-js", "× Connect", "answers"],
           results.e2e.map((r) => [
             r.impl,
             int(r.unary.callsPerSec),
             ratio(r.unary.callsPerSec, grpcJs?.unary.callsPerSec),
+            ratio(r.unary.callsPerSec, connect?.unary.callsPerSec),
             ms(r.unary.p50Us),
             ms(r.unary.p99Us),
             int(r.pingPong.p50Us),
             int(r.pingPong.p99Us),
             int(r.clientStream.msgsPerSec),
             ratio(r.clientStream.msgsPerSec, grpcJs?.clientStream.msgsPerSec),
+            ratio(r.clientStream.msgsPerSec, connect?.clientStream.msgsPerSec),
             answers(r.problems),
           ]),
         ),
@@ -137,7 +144,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
   if (results.memory) {
     const m = settings.memory;
     parts.push(
-      `### Memory\n\nPer open call: server RSS and live heap with ${int(m.openStreams)} StreamingFromServer calls open over ${m.openConnections} connections, minus the same after the calls closed. Leak: up to ${int(m.leakCalls)} unary calls (at most ${m.leakMaxMs / 1000} s) in chunks of ${int(m.leakChunk)}; live heap after GC, last chunk minus first; servers under h2load, clients against the raw server.\n\n` +
+      `### Memory\n\nPer open call: server RSS and live heap with ${int(m.openStreams)} StreamingFromServer calls open over ${m.openConnections} connections, minus the same after the calls closed. Leak: up to ${int(m.leakCalls)} unary calls (at most ${m.leakMaxMs / 1000} s, except tsgrpc, whose target needs the full series) in chunks of ${int(m.leakChunk)}; live heap after GC, last chunk minus first; servers under h2load, clients against the raw server.\n\n` +
         table(
           ["implementation", "RSS per open call", "heap per open call", "server calls", "server heap growth", "server RSS growth", "client calls", "client heap growth", "client RSS growth", "answers"],
           results.memory.map((r) => [

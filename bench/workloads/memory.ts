@@ -48,8 +48,10 @@ export async function runMemory(
   const m = settings.memory;
   const rows: MemoryRow[] = [];
   for (const impl of impls) {
+    const maxMs = impl === "tsgrpc" ? m.leakSubjectMaxMs : m.leakMaxMs;
     const row: MemoryRow = { impl, problems: [] };
     rows.push(row);
+    // One server for both: the open calls first, on a fresh process; then the leak series.
     const server = await startServerProcess(impl, 100);
     try {
       const first = await holdStreams(server, m.openStreams, m.openConnections);
@@ -70,20 +72,12 @@ export async function runMemory(
           log(`memory ${impl}: ${row.openStreams.rssPerStream} B RSS, ${row.openStreams.heapPerStream} B heap per open call`);
         }
       }
+      row.serverLeak = judge(await serverLeak(server, settings, maxMs), m.leakToleranceBytes);
+      log(`leak server ${impl}: ${row.serverLeak.calls} calls, heap ${fmtGrowth(row.serverLeak.heapGrowth)}`);
     } catch (error) {
       row.problems.push(String(error));
     } finally {
       await server.stop();
-    }
-
-    const leakServer = await startServerProcess(impl, 100);
-    try {
-      row.serverLeak = judge(await serverLeak(leakServer, settings), m.leakToleranceBytes);
-      log(`leak server ${impl}: ${row.serverLeak.calls} calls, heap ${fmtGrowth(row.serverLeak.heapGrowth)}`);
-    } catch (error) {
-      row.problems.push(`server leak: ${String(error)}`);
-    } finally {
-      await leakServer.stop();
     }
 
     const rawServer = await startServerProcess("raw", 100);
@@ -98,9 +92,9 @@ export async function runMemory(
           concurrency: 64,
           calls: m.leakCalls,
           chunk: m.leakChunk,
-          "max-ms": m.leakMaxMs,
+          "max-ms": maxMs,
         },
-        m.leakMaxMs + 60_000,
+        maxMs + 60_000,
       );
       if (result.errors) row.problems.push(`client leak: ${result.errors} errors, ${result.firstError}`);
       row.clientLeak = judge(result as unknown as LeakSeries, m.leakToleranceBytes);
@@ -142,11 +136,11 @@ async function holdStreams(
   return { result, open };
 }
 
-async function serverLeak(server: ServerProcess, settings: Settings): Promise<LeakSeries> {
+async function serverLeak(server: ServerProcess, settings: Settings, maxMs: number): Promise<LeakSeries> {
   const m = settings.memory;
   const dataFile = join(tmpdir(), `tsgrpc-bench-leak-${process.pid}.bin`);
   writeFileSync(dataFile, frame(requestBytes(100)));
-  const stopAt = Date.now() + m.leakMaxMs;
+  const stopAt = Date.now() + maxMs;
   const samples: LeakSeries["samples"] = [];
   let calls = 0;
   try {

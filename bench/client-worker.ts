@@ -172,7 +172,8 @@ async function leak(client: BenchClient): Promise<object> {
 
 async function holdOpenStreams(url: string): Promise<object> {
   const streams = num("streams");
-  const held = await openStreams(url, streams, num("connections"), num("response-size"), 30_000);
+  // Generous: a server that fills every call's buffers first (Connect) takes a while.
+  const held = await openStreams(url, streams, num("connections"), num("response-size"), 120_000);
   if (held.open !== streams) failed(new Error(`${held.open} of ${streams} calls opened`));
   // Tell the driver, then hold the calls until it has sampled the server.
   console.log(`OPEN ${held.open}`);
@@ -180,7 +181,7 @@ async function holdOpenStreams(url: string): Promise<object> {
   await new Promise<void>((resolve) => {
     lines.once("line", () => resolve());
     lines.once("close", () => resolve());
-    setTimeout(resolve, 60_000).unref();
+    setTimeout(resolve, 120_000).unref();
   });
   lines.close();
   held.close();

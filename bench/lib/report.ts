@@ -144,7 +144,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
   if (results.memory) {
     const m = settings.memory;
     parts.push(
-      `### Memory\n\nPer open call: server RSS and live heap with ${int(m.openStreams)} StreamingFromServer calls open over ${m.openConnections} connections, minus the same after the calls closed. Leak: up to ${int(m.leakCalls)} unary calls (at most ${m.leakMaxMs / 1000} s, except tsgrpc, whose target needs the full series) in chunks of ${int(m.leakChunk)}; live heap after GC, last chunk minus first; servers under h2load, clients against the raw server.\n\n` +
+      `### Memory\n\nPer open call: server RSS and live heap with ${int(m.openStreams)} StreamingFromServer calls open over ${m.openConnections} connections (client stream window 0: every call open and blocked), minus the same before them, after a warm-up round of a tenth as many calls. Leak: up to ${int(m.leakCalls)} unary calls (at most ${m.leakMaxMs / 1000} s, except tsgrpc, whose target needs the full series) in chunks of ${int(m.leakChunk)}; live heap after GC, last chunk minus first; servers under h2load, clients against the raw server.\n\n` +
         table(
           ["implementation", "RSS per open call", "heap per open call", "server calls", "server heap growth", "server RSS growth", "client calls", "client heap growth", "client RSS growth", "answers"],
           results.memory.map((r) => [

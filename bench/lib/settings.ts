@@ -73,7 +73,8 @@ export function settingsFor(mode: "full" | "quick"): Settings {
     },
     memory: {
       openStreams: quick ? 1000 : 10_000,
-      openConnections: 10,
+      // 100 calls per connection: the stream limit many servers and proxies default to.
+      openConnections: quick ? 10 : 100,
       leakCalls: quick ? 9000 : 1_000_000,
       leakChunk: quick ? 3000 : 100_000,
       leakMaxMs: quick ? 15_000 : 45_000,

@@ -1,7 +1,8 @@
 /**
  * Memory. (1) Per open call: a server's RSS and live heap with N
  * StreamingFromServer calls held open (see lib/open-streams.ts), minus the
- * same after a first identical round was opened and closed (the warm-up).
+ * same after a first round of a tenth as many calls was opened and closed
+ * (the warm-up).
  * (2) Leaks: a long series of unary calls in chunks, sampling live memory
  * after a forced GC between chunks; growth counts from the end of the first
  * chunk. Servers are driven by h2load; clients call the raw bound server.
@@ -54,7 +55,8 @@ export async function runMemory(
     // One server for both: the open calls first, on a fresh process; then the leak series.
     const server = await startServerProcess(impl, 100);
     try {
-      const first = await holdStreams(server, m.openStreams, m.openConnections);
+      // Warm-up round with a tenth of the calls: JIT, pools and lazily built state.
+      const first = await holdStreams(server, Math.ceil(m.openStreams / 10), m.openConnections);
       if (first.result.errors) row.problems.push(`open streams: ${first.result.firstError}`);
       else {
         const base = await server.sample(true);
@@ -119,7 +121,7 @@ async function holdStreams(
   let open: ProcessSample | undefined;
   const result = await runWorker(
     { impl: "raw", url: server.url, workload: "open-streams", streams, connections, "response-size": 100 },
-    120_000,
+    240_000,
     (line, child) => {
       if (!line.startsWith("OPEN ")) return;
       server.sample(true).then(

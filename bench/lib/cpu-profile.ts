@@ -16,6 +16,8 @@ interface Profile {
 
 export interface ProfileSummary {
   samples: number;
+  /** Share of samples with the thread idle (waiting in the event loop); all other shares are of busy samples. */
+  idle: number;
   /** Share of all samples by where the sampled frame lives. */
   categories: Array<{ name: string; share: number }>;
   /** Functions by self samples. */
@@ -26,7 +28,6 @@ export interface ProfileSummary {
 
 /** Where a frame lives, for the category table. */
 function categoryOf(url: string, name: string, ownPrefix: string): string {
-  if (name === "(idle)") return "idle";
   if (name === "(garbage collector)") return "garbage collector";
   if (name === "(program)") return "V8/native (program)";
   if (url.includes(ownPrefix)) return "tsgrpc (src/)";
@@ -60,9 +61,14 @@ export function summarizeProfile(file: string, ownPrefix: string, top = 25): Pro
   const categories = new Map<string, number>();
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
+  let idle = 0;
   for (const id of profile.samples) {
     const node = byId.get(id)!;
     const { url, functionName } = node.callFrame;
+    if (functionName === "(idle)") {
+      idle++;
+      continue;
+    }
     const category = categoryOf(url, functionName, ownPrefix);
     categories.set(category, (categories.get(category) ?? 0) + 1);
     self.set(frameOf(node), (self.get(frameOf(node)) ?? 0) + 1);
@@ -76,14 +82,15 @@ export function summarizeProfile(file: string, ownPrefix: string, top = 25): Pro
       inclusive.set(frame, (inclusive.get(frame) ?? 0) + 1);
     }
   }
-  const total = profile.samples.length;
+  const total = Math.max(1, profile.samples.length - idle);
   const ranked = (map: Map<string, number>, key: "name" | "frame") =>
     [...map]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, count]) => ({ [key]: name, share: Math.round((1000 * count) / total) / 10 }));
   return {
-    samples: total,
+    samples: profile.samples.length,
+    idle: Math.round((1000 * idle) / Math.max(1, profile.samples.length)) / 10,
     categories: ranked(categories, "name") as ProfileSummary["categories"],
     self: ranked(self, "frame") as ProfileSummary["self"],
     inclusive: ranked(inclusive, "frame") as ProfileSummary["inclusive"],
@@ -94,7 +101,9 @@ export function renderProfile(title: string, summary: ProfileSummary): string {
   const rows = (items: Array<{ name?: string; frame?: string; share: number }>) =>
     items.map((i) => `| ${(i.name ?? i.frame ?? "").replace(/\|/g, "/")} | ${i.share.toFixed(1)} % |`).join("\n");
   return [
-    `#### ${title} (${summary.samples} samples)`,
+    `#### ${title}`,
+    "",
+    `${summary.samples} samples, ${summary.idle} % idle; shares below are of the busy samples.`,
     "",
     "| where (self time) | share |\n| --- | --- |",
     rows(summary.categories),

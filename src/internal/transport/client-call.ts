@@ -1,4 +1,4 @@
-import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from "node:http2";
+import { constants, type ClientHttp2Stream, type Http2Session, type IncomingHttpHeaders } from "node:http2";
 import type { DescMessage, Message } from "@bufbuild/protobuf";
 import { Code } from "../../status/code.js";
 import { RpcError } from "../../status/rpc-error.js";
@@ -9,6 +9,7 @@ import { findCompression, type Compression } from "../compression.js";
 import { encodeEnvelope } from "../envelope.js";
 import { MessageReceiver, type MessageSink } from "../message-receiver.js";
 import { statusFromTrailers } from "../status-trailers.js";
+import { connectionLost, connectionLostMessage, describeConnectionError } from "./connection-error.js";
 
 /** How many received messages may wait for a slow reader before the stream pauses. */
 const highWaterMark = 16;
@@ -35,6 +36,8 @@ export class ClientCall implements MessageSink {
   readonly header = new Metadata();
   readonly trailer = new Metadata();
   readonly #stream: ClientHttp2Stream;
+  /** Kept to tell a dropped connection from a reset stream, after the stream forgets it. */
+  readonly #session: Http2Session | undefined;
   readonly #settings: ClientCallSettings;
   readonly #receiver: MessageReceiver;
   /** undefined while running; null once ended OK; the error once failed. */
@@ -49,6 +52,7 @@ export class ClientCall implements MessageSink {
 
   constructor(stream: ClientHttp2Stream, settings: ClientCallSettings) {
     this.#stream = stream;
+    this.#session = stream.session;
     this.#settings = settings;
     this.#receiver = new MessageReceiver(settings.output, settings.maxReceiveBytes, this);
     stream.on("response", (h) => this.#onResponse(h));
@@ -210,7 +214,9 @@ export class ClientCall implements MessageSink {
   #closed(): void {
     if (this.#status !== undefined) return;
     const rst = this.#stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
-    if (rst !== constants.NGHTTP2_NO_ERROR) {
+    if (rst === constants.NGHTTP2_CANCEL && connectionLost(this.#session)) {
+      this.#finish(new RpcError(Code.UNAVAILABLE, connectionLostMessage(this.#session, this.#headerSeen)));
+    } else if (rst !== constants.NGHTTP2_NO_ERROR) {
       this.#finish(new RpcError(codeFromRstCode(rst), `stream reset by the server with HTTP/2 error code ${rst}`));
     } else if (this.#receiver.partial) {
       this.#finish(truncatedError());
@@ -225,7 +231,7 @@ export class ClientCall implements MessageSink {
       const rst = this.#stream.rstCode ?? constants.NGHTTP2_INTERNAL_ERROR;
       this.#finish(new RpcError(codeFromRstCode(rst), `stream reset with HTTP/2 error code ${rst}`, { cause: e }));
     } else {
-      this.#finish(new RpcError(Code.UNAVAILABLE, e.message, { cause: e }));
+      this.#finish(new RpcError(Code.UNAVAILABLE, describeConnectionError(e), { cause: e }));
     }
   }
 

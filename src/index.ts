@@ -18,6 +18,7 @@
 // For users.
 export { createServer } from "./server/create-server.js";
 export type { Server, ServerOptions, ServerTlsOptions, ListenOptions, ServiceOptions } from "./server/create-server.js";
+export type { ServerTlsUpdate } from "./server/server-tls.js";
 export type { HandlerContext } from "./server/handler-context.js";
 export { createContextKey } from "./context-values.js";
 export type { ContextKey, ContextValues } from "./context-values.js";

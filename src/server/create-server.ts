@@ -10,6 +10,8 @@ import { ServerCall, type ServerCallSettings } from "../internal/transport/serve
 import { writeStatus } from "../internal/status-trailers.js";
 import type { HandlerContext } from "./handler-context.js";
 import { Router } from "./router.js";
+import { requireClientCertificate, secureServerOptions, updateListenerTls, type ServerTlsUpdate } from "./server-tls.js";
+import { checkConnectionLimits, headerListBytes } from "./request-header-limit.js";
 import type { ServiceImpl } from "./service-impl.js";
 
 /** Options of a server, validated once in `createServer`. */
@@ -27,6 +29,18 @@ export interface ServerOptions {
    * only sees UNKNOWN with a generic message). Default: `console.error`.
    */
   onHandlerError?: (error: unknown, context: HandlerContext) => void;
+  /**
+   * Largest request header list accepted, in bytes as HTTP/2 counts them
+   * (names, values and 32 per field). Advertised as SETTINGS_MAX_HEADER_LIST_SIZE;
+   * a larger request is answered RESOURCE_EXHAUSTED or reset with
+   * ENHANCE_YOUR_CALM. Default 8 KiB (8,192), at least 1,024.
+   */
+  maxRequestHeaderBytes?: number;
+  /**
+   * Calls one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS);
+   * clients queue the rest. Default: unlimited.
+   */
+  maxConcurrentStreams?: number;
 }
 
 /** TLS settings of a listening address. */
@@ -68,6 +82,13 @@ export interface Server {
   close(options?: { graceMs?: number }): Promise<void>;
   /** The registered service names. */
   readonly services: readonly string[];
+  /**
+   * Replaces the key and certificate (and, if given, the client CAs) of
+   * every TLS address, for certificate rotation without a restart.
+   * Connections made afterwards use them; open ones keep theirs. Throws a
+   * `TypeError` (and changes nothing) if the key does not fit the certificate.
+   */
+  updateTls(tls: ServerTlsUpdate): void;
 }
 
 /**
@@ -96,13 +117,22 @@ export function createServer(options: ServerOptions = {}): Server {
       ((error, ctx) => console.error(`tsgrpc: handler of ${ctx.method.parent.typeName}/${ctx.method.name} failed:`, error)),
   };
   const serverInterceptors = options.interceptors ?? [];
+  const limits = checkConnectionLimits(options);
   const listeners: (http2.Http2Server | http2.Http2SecureServer)[] = [];
+  const tlsListeners = new Map<http2.Http2SecureServer, ServerTlsOptions>();
   const sessions = new Set<http2.ServerHttp2Session>();
   let closing = false;
 
-  const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+  const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags?: number, rawHeaders?: string[]) => {
     stream.on("error", noop);
     try {
+      // Until the client acknowledges our SETTINGS, HTTP/2 does not enforce the header limit: we do.
+      if (stream.session?.pendingSettingsAck && rawHeaders && headerListBytes(rawHeaders) > limits.maxRequestHeaderBytes) {
+        const h: Record<string, string> = { ":status": "200", "content-type": "application/grpc" };
+        writeStatus(h, Code.RESOURCE_EXHAUSTED, `request headers are larger than the server's limit of ${limits.maxRequestHeaderBytes} bytes`);
+        stream.respond(h, { endStream: true });
+        return;
+      }
       if (headers[":method"] !== "POST") {
         stream.respond({ ":status": 405, allow: "POST" }, { endStream: true });
         return;
@@ -152,25 +182,22 @@ export function createServer(options: ServerOptions = {}): Server {
       if (closing) throw new Error("the server is closed");
       const where = typeof address === "string" ? parseListenAddress(address) : address;
       const http2Options: http2.SecureServerOptions = {
-        settings: { initialWindowSize: streamWindowBytes },
+        settings: {
+          initialWindowSize: streamWindowBytes,
+          maxHeaderListSize: limits.maxRequestHeaderBytes,
+          ...(limits.maxConcurrentStreams !== undefined ? { maxConcurrentStreams: limits.maxConcurrentStreams } : {}),
+        },
         maxSessionMemory: 64,
       };
       let listener: http2.Http2Server | http2.Http2SecureServer;
       if (where.tls) {
-        listener = http2.createSecureServer({
-          ...http2Options,
-          key: where.tls.key,
-          cert: where.tls.cert,
-          ...(where.tls.ca !== undefined ? { ca: where.tls.ca } : {}),
-          requestCert: where.tls.ca !== undefined || where.tls.requireClientCert === true,
-          rejectUnauthorized: where.tls.requireClientCert === true,
-          ALPNProtocols: ["h2"],
-          allowHTTP1: false,
-        });
+        const secure = http2.createSecureServer({ ...http2Options, ...secureServerOptions(where.tls) });
+        tlsListeners.set(secure, where.tls);
+        listener = secure;
       } else {
         listener = http2.createServer(http2Options);
       }
-      listener.on("stream", onStream);
+      listener.on("stream", where.tls?.requireClientCert ? requireClientCertificate(onStream) : onStream);
       listener.on("session", onSession);
       listener.on("sessionError", noop);
       await new Promise<void>((resolve, reject) => {
@@ -187,6 +214,10 @@ export function createServer(options: ServerOptions = {}): Server {
       const a = listener.address();
       if (a && typeof a === "object") return { host: (a as AddressInfo).address, port: (a as AddressInfo).port };
       return { host: String(a ?? where.path), port: 0 };
+    },
+    updateTls(tls) {
+      if (tlsListeners.size === 0) throw new TypeError("updateTls: the server has no TLS address");
+      for (const [listener, current] of tlsListeners) tlsListeners.set(listener, updateListenerTls(listener, current, tls));
     },
     async close(closeOptions) {
       const graceMs = closeOptions?.graceMs ?? 10_000;

@@ -10,6 +10,7 @@ import { ClientCall } from "../internal/transport/client-call.js";
 import { Http2Connection, type Connection } from "../internal/transport/http2-connection.js";
 import { parseTarget } from "./target.js";
 import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
+import { checkCallCredentials, withCallCredentials, type CallCredentials } from "../credentials/call-credentials.js";
 
 /** TLS settings of a channel. */
 export interface ChannelTlsOptions {
@@ -39,6 +40,14 @@ export interface ChannelOptions {
   interceptors?: Interceptor[];
   /** Appended to tsgrpc's `user-agent`. */
   userAgent?: string;
+  /**
+   * Metadata made for every call (tokens), composed in order with the
+   * channel's TLS. Only allowed over TLS: a plain-text channel with call
+   * credentials throws a `TypeError`, unless `allowInsecureCallCredentials`.
+   */
+  callCredentials?: CallCredentials | CallCredentials[];
+  /** Sends call credentials over plain text too (a local sidecar, tests). Default false. */
+  allowInsecureCallCredentials?: boolean;
 }
 
 /**
@@ -69,6 +78,8 @@ const userAgentBase = "tsgrpc-node/0.1.0";
  */
 export function createChannel(target: string, options: ChannelOptions = {}): Channel {
   const parsed = parseTarget(target, options);
+  const secure = parsed.tls !== undefined;
+  const callCredentials = checkCallCredentials(options.callCredentials, secure, options.allowInsecureCallCredentials, target);
   const connection: Connection = new Http2Connection(parsed);
   const defaults = {
     maxReceiveBytes: checkByteLimit(options.maxReceiveBytes, "maxReceiveBytes", defaultMaxReceiveBytes),
@@ -142,7 +153,12 @@ export function createChannel(target: string, options: ChannelOptions = {}): Cha
 
   return {
     target,
-    call,
+    call: withCallCredentials(call, {
+      credentials: callCredentials,
+      secure,
+      allowInsecure: options.allowInsecureCallCredentials === true,
+      origin: `${secure ? "https" : "http"}://${parsed.authority}`,
+    }),
     interceptors: options.interceptors ?? [],
     close: () => connection.close(),
   };
@@ -155,21 +171,32 @@ async function pumpRequests(
   maxSendBytes: number,
   compressMessage: ((m: Message, i: number) => boolean) | undefined,
 ): Promise<void> {
+  const source = req.message[Symbol.asyncIterator]();
+  // A source may wait for its producer indefinitely (a writable iterable the
+  // user has not written to yet): when the call ends meanwhile, stop waiting
+  // and tell the source, so that pending writes fail instead of hanging.
+  const ended = call.whenEnded().then(() => endedMarker);
   let index = 0;
   try {
-    for await (const message of req.message) {
-      if (call.ended) break;
-      const bytes = serializeMessage(req.method.input, message, maxSendBytes);
-      const wait = call.send(bytes, compressMessage ? compressMessage(message, index) : true);
+    for (;;) {
+      const r = await Promise.race([source.next(), ended]);
+      if (typeof r === "symbol" || call.ended) break;
+      if (r.done) {
+        call.closeSend();
+        return;
+      }
+      const bytes = serializeMessage(req.method.input, r.value, maxSendBytes);
+      const wait = call.send(bytes, compressMessage ? compressMessage(r.value, index) : true);
       index++;
       if (wait) await wait;
-      if (call.ended) break;
     }
-    call.closeSend();
   } catch (e) {
     call.cancel(RpcError.from(e, Code.CANCELLED));
   }
+  void source.return?.()?.catch?.(() => undefined);
 }
+
+const endedMarker: unique symbol = Symbol("ended");
 
 function abortError(): Error {
   const e = new Error("the call was cancelled by the client");

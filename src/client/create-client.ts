@@ -5,6 +5,7 @@ import { Metadata } from "../metadata/metadata.js";
 import { toMessage } from "../internal/message-codec.js";
 import type { CallOptions } from "./call-options.js";
 import type { Channel } from "./channel.js";
+import { inheritCall } from "../internal/deadline-propagation.js";
 
 type Init<D extends DescMessage> = MessageInitShape<D>;
 type Out<D extends DescMessage> = MessageShape<D>;
@@ -82,12 +83,14 @@ function requestOf(method: DescMethod, stream: boolean, message: Message | Async
       if (deadline === undefined || d < deadline) deadline = d;
     }
   }
+  let signal = o?.signal;
+  if (o?.propagate !== false) ({ deadline, signal } = inheritCall(deadline, signal));
   return {
     stream,
     method,
     side: "client",
     header: new Metadata(o?.metadata),
-    signal: o?.signal,
+    signal,
     deadline,
     context: undefined,
     options: o,
@@ -95,8 +98,22 @@ function requestOf(method: DescMethod, stream: boolean, message: Message | Async
   } as Parameters<CallFn>[0];
 }
 
-async function* mapMessages(schema: DescMessage, inits: AsyncIterable<Init<DescMessage>>): AsyncIterable<Message> {
-  for await (const init of inits) yield toMessage(schema, init);
+/**
+ * Turns request inits into messages as they are read. Not a generator: a
+ * generator's `return()` waits behind a pending `next()`, and the transport
+ * must be able to stop a source that is still waiting for its producer.
+ */
+function mapMessages(schema: DescMessage, inits: AsyncIterable<Init<DescMessage>>): AsyncIterable<Message> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<Message> {
+      const it = inits[Symbol.asyncIterator]();
+      const done: IteratorResult<Message> = { done: true, value: undefined };
+      return {
+        next: () => it.next().then((r): IteratorResult<Message> => (r.done ? done : { done: false, value: toMessage(schema, r.value) })),
+        return: () => Promise.resolve(it.return?.()).then(() => done),
+      };
+    },
+  };
 }
 
 /** Starts the call on the first `next()`, so an iterable never read never opens a stream. */

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { Code, RpcError, createChannel, createClient, createServer } from "../../src/index.js";
+import { Code, RpcError, createChannel, createClient, createServer, createWritableIterable } from "../../src/index.js";
 import { EchoService, echoService } from "./echo-service.js";
 import { assertNoLeaks } from "./leak-check.js";
 
@@ -120,4 +120,26 @@ test("options are validated at construction with TypeError", () => {
   assert.throws(() => createServer({ acceptCompression: ["br" as "gzip"] }), TypeError);
   assert.throws(() => createServer().service(EchoService, { nope() {} } as never), TypeError);
   assert.doesNotThrow(() => createChannel("127.0.0.1:1", { insecure: true }).close());
+});
+
+test("a pending write on a push-style request stream fails when the call ends", { timeout: 10_000 }, async () => {
+  const server = createServer().service(EchoService, {
+    async *bidi() {
+      throw new RpcError(Code.FAILED_PRECONDITION, "no chat today");
+    },
+  });
+  const { port } = await server.listen("127.0.0.1:0");
+  const channel = createChannel(`http://127.0.0.1:${port}`);
+  const requests = createWritableIterable<{ payload?: Uint8Array }>();
+  const replies = createClient(EchoService, channel).bidi(requests);
+  await assert.rejects(
+    (async () => {
+      for await (const _ of replies) void _;
+    })(),
+    (e: unknown) => e instanceof RpcError && e.code === Code.FAILED_PRECONDITION,
+  );
+  // The call is over: a write must settle (rejected), not hang.
+  await assert.rejects(requests.write({}));
+  channel.close();
+  await server.close();
 });

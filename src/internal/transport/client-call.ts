@@ -49,6 +49,8 @@ export class ClientCall implements MessageSink {
   #unary: { resolve: (m: Message) => void; reject: (e: RpcError) => void } | undefined;
   #timer: NodeJS.Timeout | undefined;
   #drainWaiter: (() => void) | undefined;
+  #endedPromise: Promise<void> | undefined;
+  #resolveEnded: (() => void) | undefined;
 
   constructor(stream: ClientHttp2Stream, settings: ClientCallSettings) {
     this.#stream = stream;
@@ -71,6 +73,12 @@ export class ClientCall implements MessageSink {
   /** Whether the call has ended; sending after that is pointless. */
   get ended(): boolean {
     return this.#status !== undefined;
+  }
+
+  /** Resolves when the call ends, however it ends. */
+  whenEnded(): Promise<void> {
+    if (this.#status !== undefined) return Promise.resolve();
+    return (this.#endedPromise ??= new Promise<void>((resolve) => (this.#resolveEnded = resolve)));
   }
 
   /** Sends one serialized message; resolves when the stream can take more. */
@@ -247,6 +255,7 @@ export class ClientCall implements MessageSink {
       status = deadlineError();
     }
     this.#status = status;
+    this.#resolveEnded?.();
     if (this.#timer) clearTimeout(this.#timer);
     this.#settings.signal?.removeEventListener("abort", this.#onAbort);
     this.#drained();

@@ -29,6 +29,7 @@ export type { Channel, ChannelOptions, ChannelTlsOptions } from "./client/channe
 export { createClient } from "./client/create-client.js";
 export type { Client, ClientMethod, ClientOptions } from "./client/create-client.js";
 export type { CallOptions } from "./client/call-options.js";
+export type { CallCredentials, CallCredentialsContext } from "./credentials/call-credentials.js";
 export { Code, codeName } from "./status/code.js";
 export { RpcError } from "./status/rpc-error.js";
 export type { RpcErrorInit } from "./status/rpc-error.js";

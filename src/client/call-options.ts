@@ -1,6 +1,7 @@
 import type { Message } from "@bufbuild/protobuf";
 import type { Interceptor } from "../interceptor.js";
 import type { Metadata, MetadataInit } from "../metadata/metadata.js";
+import type { CallCredentials } from "../credentials/call-credentials.js";
 
 /** Options of one call. Every field is optional. */
 export interface CallOptions {
@@ -26,4 +27,16 @@ export interface CallOptions {
   compressMessage?: (message: Message, index: number) => boolean;
   /** Interceptors for this call only, run inside the client's and channel's. */
   interceptors?: Interceptor[];
+  /**
+   * Metadata made for this call only (a token, say), after the channel's
+   * call credentials. Refused (UNAUTHENTICATED) on a plain-text channel
+   * unless it allows insecure call credentials.
+   */
+  callCredentials?: CallCredentials;
+  /**
+   * Whether a call made while a tsgrpc handler runs inherits that handler's
+   * deadline (the earlier one wins) and cancellation. Default true; set
+   * false for work that must outlive the incoming call.
+   */
+  propagate?: boolean;
 }

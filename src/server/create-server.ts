@@ -41,6 +41,13 @@ export interface ServerOptions {
    * clients queue the rest. Default: unlimited.
    */
   maxConcurrentStreams?: number;
+  /**
+   * Lets the tsgrpc client calls a handler makes inherit its deadline and
+   * cancellation (`CallOptions.propagate`), through `AsyncLocalStorage`.
+   * Default true; false saves the small per-promise cost of
+   * `AsyncLocalStorage` on a server whose handlers call no other service.
+   */
+  propagateCallContext?: boolean;
 }
 
 /** TLS settings of a listening address. */
@@ -101,7 +108,7 @@ export interface Server {
  * ```
  */
 export function createServer(options: ServerOptions = {}): Server {
-  const router = new Router();
+  const router = new Router({ propagateCallContext: options.propagateCallContext });
   const accepted = options.acceptCompression ?? [...supportedEncodings];
   for (const name of accepted) {
     if (!supportedEncodings.includes(name)) throw new TypeError(`createServer: unsupported compression "${name}"`);

@@ -4,6 +4,7 @@ import { applyInterceptors } from "../interceptor.js";
 import { toMessage } from "../internal/message-codec.js";
 import type { MethodEntry } from "../internal/transport/server-call.js";
 import type { HandlerContext } from "./handler-context.js";
+import { bindToCall, runInCall } from "../internal/deadline-propagation.js";
 
 type AnyImpl = (input: unknown, ctx: HandlerContext) => unknown;
 
@@ -14,6 +15,12 @@ type AnyImpl = (input: unknown, ctx: HandlerContext) => unknown;
 export class Router {
   readonly #methods = new Map<string, MethodEntry>();
   readonly #services = new Set<string>();
+  readonly #propagate: boolean;
+
+  /** With `propagateCallContext`, handlers run inside their call's context, for the client calls they make. */
+  constructor(options: { propagateCallContext?: boolean } = {}) {
+    this.#propagate = options.propagateCallContext !== false;
+  }
 
   add(service: DescService, impl: Record<string, unknown>, interceptors: readonly Interceptor[]): void {
     if (this.#services.has(service.typeName)) throw new TypeError(`service ${service.typeName} is already registered`);
@@ -48,8 +55,16 @@ export class Router {
             return Promise.resolve({ stream: true, header: ctx.responseHeader, trailer: ctx.responseTrailer, message: out });
           };
       }
-      this.#methods.set(`/${service.typeName}/${method.name}`, { method, invoke: applyInterceptors(step, interceptors) });
+      this.#methods.set(`/${service.typeName}/${method.name}`, { method, invoke: this.#inCallContext(applyInterceptors(step, interceptors), method.methodKind) });
     }
+  }
+
+  /** Runs the chain, and the steps of a response stream, as part of the call (see deadline-propagation.ts). */
+  #inCallContext(chain: CallFn, kind: string): CallFn {
+    if (!this.#propagate) return chain;
+    if (kind !== "server_streaming" && kind !== "bidi_streaming") return (req) => runInCall(req.context!, () => chain(req));
+    return (req) =>
+      runInCall(req.context!, () => chain(req)).then((res) => (res.stream ? { ...res, message: bindToCall(req.context!, res.message) } : res));
   }
 
   find(path: string): MethodEntry | undefined {

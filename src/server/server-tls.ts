@@ -46,7 +46,7 @@ function checkKeyMaterial(tls: ServerTlsUpdate, where: string): void {
  * Wraps a server's stream handler for a listener with `requireClientCert`:
  * a connection whose client presented no certificate, or one that does not
  * verify against `ca`, gets every call answered with UNAVAILABLE and a
- * message that names the reason, then GOAWAY; its handlers never run. @internal
+ * message that names the reason; its handlers never run. @internal
  */
 export function requireClientCertificate(onStream: StreamHandler): StreamHandler {
   const refusals = new WeakMap<http2.Http2Session, string | null>();
@@ -70,7 +70,8 @@ export function requireClientCertificate(onStream: StreamHandler): StreamHandler
     } catch {
       // Closed meanwhile.
     }
-    session.close();
+    // The connection stays open: a GOAWAY would race the client's next calls,
+    // which would then see a bare REFUSED_STREAM instead of the reason.
   };
 }
 

@@ -31,6 +31,8 @@ export interface Connection {
 interface SessionEntry {
   readonly session: http2.ClientHttp2Session;
   active: number;
+  /** The session's socket, once connected. */
+  socket?: import("node:stream").Duplex;
 }
 
 /**
@@ -55,7 +57,11 @@ export class Http2Connection implements Connection {
     const stream = entry.session.request(headers);
     if (entry.active++ === 0) entry.session.ref();
     stream.once("close", () => {
-      if (--entry.active === 0 && !entry.session.destroyed) entry.session.unref();
+      if (--entry.active !== 0) return;
+      if (!entry.session.destroyed) entry.session.unref();
+      // Node leaves the socket of a session that a TLS alert destroyed open (a server that wants a
+      // client certificate): close it, or it keeps the process alive.
+      else if (entry.socket && !entry.socket.destroyed) entry.socket.destroy();
     });
     return stream;
   }
@@ -86,7 +92,8 @@ export class Http2Connection implements Connection {
     const forget = () => {
       if (this.#current === entry) this.#current = undefined;
     };
-    session.on("connect", () => {
+    session.on("connect", (_session, socket) => {
+      entry.socket = socket;
       try {
         session.setLocalWindowSize(connectionWindowBytes);
       } catch {

@@ -1,0 +1,52 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { HandlerContext } from "../server/handler-context.js";
+
+/**
+ * The call a handler is serving, for the tsgrpc client calls it makes: they
+ * inherit its deadline and cancellation without the handler passing them on
+ * (as grpc-go does with `context.Context`, and grpc-java with `Context`).
+ *
+ * It lives in an `AsyncLocalStorage`, which costs a little on every promise
+ * while in use; `createServer({ propagateCallContext: false })` turns it off.
+ */
+const inbound = new AsyncLocalStorage<HandlerContext>();
+
+/** Runs `fn` (the interceptor chain and the handler) as part of the call of `ctx`. */
+export function runInCall<T>(ctx: HandlerContext, fn: () => T): T {
+  return inbound.run(ctx, fn);
+}
+
+/**
+ * A response stream whose every step runs as part of the call of `ctx`: an
+ * async generator's body runs in whatever context calls `next()`, and that
+ * is the server's writer, not the handler.
+ */
+export function bindToCall<T>(ctx: HandlerContext, source: AsyncIterable<T>): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = inbound.run(ctx, () => source[Symbol.asyncIterator]());
+      return {
+        next: () => inbound.run(ctx, () => it.next()),
+        return: (value?: unknown) => inbound.run(ctx, () => it.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined })),
+        throw: (e?: unknown) => inbound.run(ctx, () => it.throw?.(e) ?? Promise.reject(e)),
+      };
+    },
+  };
+}
+
+/**
+ * The deadline and signal of an outgoing call: its own, combined with those
+ * of the handler it is made in (if any): the earlier deadline wins, and
+ * either signal cancels it. The handler's signal also fires when the handler
+ * completes, so a call left running by a finished handler is cancelled.
+ */
+export function inheritCall(deadline: number | undefined, signal: AbortSignal | undefined): { deadline: number | undefined; signal: AbortSignal | undefined } {
+  const ctx = inbound.getStore();
+  if (!ctx) return { deadline, signal };
+  const d = ctx.deadline;
+  const s = ctx.signal;
+  return {
+    deadline: d !== undefined && (deadline === undefined || d < deadline) ? d : deadline,
+    signal: signal ? AbortSignal.any([signal, s]) : s,
+  };
+}

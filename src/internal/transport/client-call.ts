@@ -10,6 +10,7 @@ import { encodeEnvelope } from "../envelope.js";
 import { MessageReceiver, type MessageSink } from "../message-receiver.js";
 import { statusFromTrailers } from "../status-trailers.js";
 import { connectionLost, connectionLostMessage, describeConnectionError } from "./connection-error.js";
+import { resetStream } from "./reset-stream.js";
 
 /** How many received messages may wait for a slow reader before the stream pauses. */
 const highWaterMark = 16;
@@ -112,8 +113,8 @@ export class ClientCall implements MessageSink {
   /** Ends the call with `error` and resets the stream with CANCEL. */
   cancel(error: RpcError): void {
     if (this.#status !== undefined) return;
+    if (!this.#stream.closed && !this.#stream.destroyed) resetStream(this.#stream);
     this.#finish(error);
-    if (!this.#stream.closed && !this.#stream.destroyed) this.#stream.close(constants.NGHTTP2_CANCEL);
   }
 
   /** The one response message of a unary or client-streaming call. */

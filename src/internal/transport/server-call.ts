@@ -172,10 +172,16 @@ export class ServerCall implements HandlerContext, MessageSink {
         () => stream.resume(),
         () => stream.resume(),
       );
+      // A RST_STREAM also ends the readable side, and Node emits that 'end' before it marks the
+      // stream aborted: look once the frame has been handled, or a cancelled upload would reach
+      // the handler as a complete request stream.
       stream.on("end", () =>
-        this.#receiver.whenIdle(() => {
-          if (this.#receiver.partial) this.#end(truncatedError());
-          else this.#queue!.end();
+        setImmediate(() => {
+          if (this.#done || stream.aborted || stream.rstCode) return;
+          this.#receiver.whenIdle(() => {
+            if (this.#receiver.partial) this.#end(truncatedError());
+            else this.#queue!.end();
+          });
         }),
       );
       this.#invoke(true, this.#requestIterable(this.#queue));

@@ -199,10 +199,17 @@ describe("interceptors", { timeout: 60_000 }, () => {
     const kindsSeen = new Set(clientLog.map((e) => e.kind));
     assert.deepEqual([...kindsSeen].sort(), ["bidi_streaming", "client_streaming", "server_streaming", "unary"]);
 
-    // Leaving a stream early is CANCELLED on the client.
+    // Leaving a stream early is CANCELLED on the client, and on the server.
     clientLog.length = 0;
-    for await (const _ of client.serverStream({})) break;
+    serverLog.length = 0;
+    for await (const _ of client.bidi((async function* () {
+      yield {};
+      await new Promise(() => {});
+    })())) break;
     assert.equal(clientLog[0]?.status, "CANCELLED");
+    for (let i = 0; i < 100 && serverLog.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(serverLog[0]?.status, "CANCELLED");
+    assert.equal(serverLog[0]?.method, "Bidi");
 
     // With no logger, nothing is printed.
     const printed: unknown[] = [];

@@ -4,6 +4,9 @@ import assert from "node:assert/strict";
 import * as http from "node:http";
 import { KeyObject, createPublicKey, randomBytes } from "node:crypto";
 import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from "jose";
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import { grpcJsService } from "../../interop/grpc-js/service-definition.js";
 import { Code, RpcError, createChannel, createClient, createServer, type Interceptor, type Server, type Channel } from "../../src/index.js";
 import {
   callerKey,
@@ -12,7 +15,7 @@ import {
   createJwtAuthInterceptor,
   type Caller,
 } from "../../src/interceptors/index.js";
-import { EchoService } from "../gen/tsgrpc/test/v1/echo_pb.js";
+import { EchoService, EchoRequestSchema, type EchoRequest } from "../gen/tsgrpc/test/v1/echo_pb.js";
 import { callKind, kinds, plainEcho, rejection, textEcho } from "./interceptor-helpers.js";
 import { assertNoLeaks } from "./leak-check.js";
 
@@ -214,5 +217,50 @@ describe("JWT auth interceptor (jose)", { timeout: 30_000 }, () => {
     assert.throws(() => createJwtAuthInterceptor({ key: secret, jwks: { keys: [] }, algorithms: ["HS256"] }), TypeError);
     assert.throws(() => createJwtAuthInterceptor({ key: secret, algorithms: [] }), TypeError);
     assert.throws(() => createJwtAuthInterceptor({ key: secret, algorithms: ["HS256"], clockToleranceSec: -1 }), TypeError);
+  });
+});
+
+describe("auth interceptors against grpc-js", { timeout: 30_000 }, () => {
+  const secret = randomBytes(32);
+  const definition = grpcJsService(EchoService);
+
+  test("grpc-js client with a JWT → tsgrpc JWT interceptor: accepted with claims; expired is UNAUTHENTICATED with the reason", async () => {
+    const { channel, callers } = await serve(createJwtAuthInterceptor({ key: secret, algorithms: ["HS256"], audience: "echo" }));
+    const port = Number(new URL(channel.target).port);
+    const Ctor = grpc.makeGenericClientConstructor(definition, "EchoService");
+    const c = new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as Record<string, Function> & grpc.Client;
+    const call = (token: string) =>
+      new Promise<grpc.ServiceError | null>((resolve) => {
+        const md = new grpc.Metadata();
+        md.set("authorization", `Bearer ${token}`);
+        c.unary(create(EchoRequestSchema, {}), md, (e: grpc.ServiceError | null) => resolve(e));
+      });
+    const good = await new SignJWT({ sub: "grpc-js-user", aud: "echo" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("1m").sign(secret);
+    assert.equal(await call(good), null);
+    assert.equal(callers[0]?.id, "grpc-js-user");
+    const old = await new SignJWT({ sub: "x", aud: "echo", exp: Math.floor(Date.now() / 1000) - 60 }).setProtectedHeader({ alg: "HS256" }).sign(secret);
+    const e = await call(old);
+    assert.equal(e?.code, grpc.status.UNAUTHENTICATED);
+    assert.equal(e?.details, "invalid token: the token has expired");
+    c.close();
+  });
+
+  test("tsgrpc bearer token interceptor → grpc-js server: the server reads the authorization metadata", async () => {
+    const server = new grpc.Server();
+    const seen: string[] = [];
+    server.addService(definition, {
+      unary(call: grpc.ServerUnaryCall<EchoRequest, object>, cb: grpc.sendUnaryData<object>) {
+        seen.push(String(call.metadata.get("authorization")[0]));
+        cb(null, {});
+      },
+    } as grpc.UntypedServiceImplementation);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    const ch = createChannel(`http://127.0.0.1:${port}`);
+    await createClient(EchoService, ch, { interceptors: [createBearerTokenInterceptor({ token: async () => "t0k" })] }).unary({});
+    assert.deepEqual(seen, ["Bearer t0k"]);
+    ch.close();
+    await new Promise<void>((r) => server.tryShutdown(() => r()));
   });
 });

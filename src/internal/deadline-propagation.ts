@@ -17,6 +17,15 @@ export function runInCall<T>(ctx: HandlerContext, fn: () => T): T {
 }
 
 /**
+ * Runs `fn` outside of any call: for long-lived resources (a channel's
+ * connection) that a handler happens to create, so that they neither keep
+ * that call alive in memory nor run their callbacks as part of it.
+ */
+export function outsideCall<T>(fn: () => T): T {
+  return inbound.exit(fn);
+}
+
+/**
  * A response stream whose every step runs as part of the call of `ctx`: an
  * async generator's body runs in whatever context calls `next()`, and that
  * is the server's writer, not the handler.

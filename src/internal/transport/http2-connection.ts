@@ -1,6 +1,7 @@
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
+import { outsideCall } from "../deadline-propagation.js";
 
 /** Flow-control windows we advertise: large enough that a 64 KiB message never waits for a WINDOW_UPDATE. */
 export const streamWindowBytes = 1 << 20;
@@ -86,7 +87,8 @@ export class Http2Connection implements Connection {
       Object.assign(options, t.tls, { ALPNProtocols: ["h2"] });
     }
     const scheme = t.tls ? "https" : "http";
-    const session = http2.connect(`${scheme}://${t.authority}`, options);
+    // Not as part of the handler call that may be opening it (deadline-propagation.ts).
+    const session = outsideCall(() => http2.connect(`${scheme}://${t.authority}`, options));
     const entry: SessionEntry = { session, active: 0 };
     session.unref();
     const forget = () => {

@@ -4,7 +4,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { Interceptor } from "../interceptor.js";
 import { Code } from "../status/code.js";
 import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
-import { supportedEncodings, type CompressionName } from "../internal/compression.js";
+import { checkCompressionName, supportedEncodings, type CompressionName } from "../internal/compression.js";
 import { connectionWindowBytes, streamWindowBytes } from "../internal/transport/http2-connection.js";
 import { ServerCall, type ServerCallSettings } from "../internal/transport/server-call.js";
 import { writeStatus } from "../internal/status-trailers.js";
@@ -22,6 +22,12 @@ export interface ServerOptions {
   maxSendBytes?: number;
   /** Request encodings accepted besides identity. Default `["gzip", "deflate"]`. */
   acceptCompression?: CompressionName[];
+  /**
+   * Compression of response messages for clients that accept it (their
+   * `grpc-accept-encoding`); a handler can still choose per call with
+   * `ctx.setResponseCompression`. Default `identity`.
+   */
+  compression?: "identity" | CompressionName;
   /** Interceptors for every call, outermost first. */
   interceptors?: Interceptor[];
   /**
@@ -118,6 +124,7 @@ export function createServer(options: ServerOptions = {}): Server {
     maxSendBytes: checkByteLimit(options.maxSendBytes, "maxSendBytes", unlimitedBytes),
     acceptEncodings: new Set(accepted),
     acceptEncodingHeader: ["identity", ...accepted].join(","),
+    responseCompression: checkCompressionName(options.compression, "createServer"),
     active: new Set(),
     onHandlerError:
       options.onHandlerError ??

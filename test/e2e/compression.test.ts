@@ -124,3 +124,22 @@ test("tsgrpc client with gzip and deflate → grpc-js server", async () => {
   channel.close();
   await peer.close();
 });
+
+test("server-level response compression, for clients that accept it", async () => {
+  const { server, port } = await startReportingServer({ compression: "deflate" });
+  const body = [frame(toBinary(EchoRequestSchema, create(EchoRequestSchema, { payload: compressible })))];
+  const accepting = await rawRequest(port, grpcHeaders("/tsgrpc.test.v1.EchoService/Unary", { "grpc-accept-encoding": "gzip,deflate" }), body);
+  assert.equal(accepting.headers["grpc-encoding"], "deflate");
+  assert.equal(accepting.body[0], 1);
+  const plain = await rawRequest(port, grpcHeaders("/tsgrpc.test.v1.EchoService/Unary"), body);
+  assert.equal(plain.headers["grpc-encoding"], undefined);
+  assert.equal(plain.body[0], 0);
+  // grpc-js and tsgrpc clients both accept deflate and read the answers.
+  const { client, close } = createGrpcJsEchoClient(port);
+  assert.equal((await client.unary({ payload: compressible })).payload.byteLength, 10_000);
+  close();
+  const channel = createChannel(`http://127.0.0.1:${port}`);
+  assert.equal((await createClient(EchoService, channel).unary({ payload: compressible })).payload.byteLength, 10_000);
+  channel.close();
+  await server.close();
+});

@@ -6,7 +6,7 @@ import { Code } from "../../status/code.js";
 import { RpcError } from "../../status/rpc-error.js";
 import { Metadata, metadataFromHeaders } from "../../metadata/metadata.js";
 import { AsyncQueue } from "../async-queue.js";
-import { findCompression, type Compression } from "../compression.js";
+import { findCompression, type Compression, type CompressionName } from "../compression.js";
 import { encodeEnvelope } from "../envelope.js";
 import { parseTimeout } from "../grpc-timeout.js";
 import { serializeMessage } from "../message-codec.js";
@@ -32,6 +32,8 @@ export interface ServerCallSettings {
   readonly acceptEncodings: ReadonlySet<string>;
   /** `grpc-accept-encoding` as sent: `identity,gzip,deflate`. */
   readonly acceptEncodingHeader: string;
+  /** The server's default response encoding, used when the client accepts it. */
+  readonly responseCompression: CompressionName | undefined;
   /** Where handler failures that are not `RpcError`s are reported. */
   readonly onHandlerError: (error: unknown, context: HandlerContext) => void;
   /** The calls in flight, so that a shutdown can end them with UNAVAILABLE. */
@@ -86,6 +88,7 @@ export class ServerCall implements HandlerContext, MessageSink {
     this.#receiver = new MessageReceiver(entry.method.input, settings.maxReceiveBytes, this);
     const accept = headers["grpc-accept-encoding"];
     this.#clientAccepts = typeof accept === "string" ? accept : "";
+    if (settings.responseCompression) this.setResponseCompression(settings.responseCompression);
     stream.on("wantTrailers", this.#onWantTrailers);
     stream.on("close", this.#onClose);
     stream.on("error", noop);

@@ -97,6 +97,7 @@ async function unary(client: BenchClient): Promise<object> {
     seconds: round(seconds, 3),
     callsPerSec: round(calls / seconds),
     cpuUsPerCall: round(cpuUs / calls, 2),
+    cpuUs,
     ...summarize(latencies),
   };
 }
@@ -112,7 +113,7 @@ async function serverStream(client: BenchClient): Promise<object> {
   const seconds = (performance.now() - t0) / 1000;
   const cpuUs = cpuNow() - cpu0;
   phase("end");
-  return { messages: count, seconds: round(seconds, 3), msgsPerSec: round(count / seconds), cpuUsPerMsg: round(cpuUs / count, 3) };
+  return { messages: count, seconds: round(seconds, 3), msgsPerSec: round(count / seconds), cpuUsPerMsg: round(cpuUs / count, 3), cpuUs };
 }
 
 async function clientStream(client: BenchClient): Promise<object> {
@@ -125,7 +126,7 @@ async function clientStream(client: BenchClient): Promise<object> {
   const seconds = (performance.now() - t0) / 1000;
   const cpuUs = cpuNow() - cpu0;
   phase("end");
-  return { messages: count, seconds: round(seconds, 3), msgsPerSec: round(count / seconds), cpuUsPerMsg: round(cpuUs / count, 3) };
+  return { messages: count, seconds: round(seconds, 3), msgsPerSec: round(count / seconds), cpuUsPerMsg: round(cpuUs / count, 3), cpuUs };
 }
 
 async function pingPong(client: BenchClient): Promise<object> {
@@ -134,6 +135,8 @@ async function pingPong(client: BenchClient): Promise<object> {
   const warmEnd = performance.now() + num("warmup-ms");
   try {
     while (performance.now() < warmEnd) await stream.ping();
+    phase("start");
+    const cpu0 = cpuNow();
     const t0 = performance.now();
     const end = t0 + num("duration-ms");
     let t = t0;
@@ -143,9 +146,17 @@ async function pingPong(client: BenchClient): Promise<object> {
       latencies.push((t1 - t) * 1000);
       t = t1;
     }
+    const cpuUs = cpuNow() - cpu0;
+    phase("end");
     await stream.close();
     const seconds = (t - t0) / 1000;
-    return { roundTrips: latencies.length, seconds: round(seconds, 3), roundTripsPerSec: round(latencies.length / seconds), ...summarize(latencies) };
+    return {
+      roundTrips: latencies.length,
+      seconds: round(seconds, 3),
+      roundTripsPerSec: round(latencies.length / seconds),
+      cpuUs,
+      ...summarize(latencies),
+    };
   } catch (error) {
     failed(error);
     return { roundTrips: latencies.length };

@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { createInterface } from "node:readline";
+import { foreignPercent, readCoreBusyUs } from "./core-load.js";
 import type { ProcessSample } from "./memory-reporter.js";
 
 /** Core for servers and for load generators; undefined when pinning is unavailable. */
@@ -138,26 +139,36 @@ export function runWorker(
 }
 
 /**
- * `runWorker`, plus the share of one core the server used while the worker
- * measured (between its "PHASE start" and "PHASE end" lines): near 100 %
- * means the server, not the client, set the pace.
+ * `runWorker`, plus what happened around the client during its measured
+ * window (between its "PHASE start" and "PHASE end" lines): the share of
+ * one core the server used (near 100 % means the server, not the client,
+ * set the pace), and the CPU other processes took on the two pinned cores
+ * (`otherCpuPercent`, the larger of the two; high means a disturbed figure).
  */
 export async function runWorkerWithServerCpu(
   server: ServerProcess,
   args: Record<string, string | number>,
   timeoutMs: number,
 ): Promise<WorkerResult> {
-  const marks: Array<Promise<{ cpuUs: number; at: number }>> = [];
+  const marks: Array<Promise<{ cpuUs: number; at: number; cores: number[] | undefined }>> = [];
   const result = await runWorker(args, timeoutMs, (line) => {
     if (line === "PHASE start" || line === "PHASE end") {
       const at = performance.now();
-      marks.push(server.sample(false).then((s) => ({ cpuUs: s.cpuUs, at })));
+      const cores = readCoreBusyUs();
+      marks.push(server.sample(false).then((s) => ({ cpuUs: s.cpuUs, at, cores })));
     }
   });
   if (marks.length === 2) {
     const [start, end] = await Promise.all(marks);
-    const share = (end.cpuUs - start.cpuUs) / ((end.at - start.at) * 1000);
-    result.serverCpuPercent = Math.round(share * 1000) / 10;
+    const wallUs = (end.at - start.at) * 1000;
+    const serverCpuUs = end.cpuUs - start.cpuUs;
+    result.serverCpuPercent = Math.round((1000 * serverCpuUs) / wallUs) / 10;
+    if (CORES) {
+      const clientCpuUs = typeof result.cpuUs === "number" ? result.cpuUs : 0;
+      const onServerCore = foreignPercent(start.cores, end.cores, Number(CORES.server), serverCpuUs, wallUs);
+      const onLoadCore = foreignPercent(start.cores, end.cores, Number(CORES.load), clientCpuUs, wallUs);
+      if (onServerCore !== undefined && onLoadCore !== undefined) result.otherCpuPercent = Math.max(onServerCore, onLoadCore);
+    }
   }
   return result;
 }

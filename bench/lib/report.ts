@@ -61,7 +61,10 @@ function sizeLabel(bytes: number): string {
 }
 
 export function renderReport(results: Results, settings: Settings, targets: Target[]): string {
-  const parts: string[] = [];
+  const parts: string[] = [
+    "Ratios compare rows of this run. *other CPU*: the share of a pinned core that other processes on the machine took during the measured window; " +
+      `full runs measure a row again when it exceeds ${settings.retryAboveOtherCpuPercent} % and keep the less disturbed try.`,
+  ];
   const s = settings.server;
   if (results.server) {
     const by = (size: number, impl: string): ServerRow | undefined =>
@@ -70,7 +73,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
     parts.push(
       `### Server throughput\n\nh2load, ${s.connections} connections × ${s.streamsPerConnection} streams, unary, ${load} after a ${s.warmupS} s warm-up; latency from h2load's per-request log.\n\n` +
         table(
-          ["response", "server", "req/s", "× bound", "× grpc-js", "× Connect", "p50 ms", "p99 ms", "server CPU µs/req", "answers"],
+          ["response", "server", "req/s", "× bound", "× grpc-js", "× Connect", "p50 ms", "p99 ms", "server CPU µs/req", "other CPU", "answers"],
           results.server.map((r) => [
             sizeLabel(r.payloadBytes),
             r.impl,
@@ -81,6 +84,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
             ms(r.p50Us),
             ms(r.p99Us),
             fixed(r.cpuUsPerReq, 1),
+            percent(r.otherCpuPercent),
             answers(r.problems),
           ]),
         ),
@@ -94,7 +98,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
     parts.push(
       `### Client throughput (against the raw bound server)\n\nUnary: ${c.concurrency} calls in flight, ${c.durationMs / 1000} s, ${c.messageSize} B each way. Server streaming: ${int(c.streamMessages)} × ${c.messageSize} B messages on one call.\n\n` +
         table(
-          ["client", "unary calls/s", "× bound", "× grpc-js", "× Connect", "CPU µs/call", "p50 ms", "p99 ms", "raw server CPU", "streamed msgs/s", "× bound", "× grpc-js", "× Connect", "CPU µs/msg", "raw server CPU", "answers"],
+          ["client", "unary calls/s", "× bound", "× grpc-js", "× Connect", "CPU µs/call", "p50 ms", "p99 ms", "raw server CPU", "streamed msgs/s", "× bound", "× grpc-js", "× Connect", "CPU µs/msg", "raw server CPU", "other CPU", "answers"],
           results.client.map((r) => [
             r.impl,
             int(r.unary.callsPerSec),
@@ -111,6 +115,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
             ratio(r.serverStream.msgsPerSec, connect?.serverStream.msgsPerSec),
             fixed(r.serverStream.cpuUsPerMsg, 2),
             percent(r.serverStream.serverCpuPercent),
+            percent(r.unary.otherCpuPercent),
             answers(r.problems),
           ]),
         ),
@@ -123,7 +128,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
     parts.push(
       `### End to end (each client against its own server)\n\nUnary: ${e.concurrency} in flight, ${e.durationMs / 1000} s. Ping-pong: one StreamingCall, one message in flight, ${e.pingPongMs / 1000} s. Client streaming: ${int(e.clientStreamMessages)} messages. ${e.messageSize} B messages.\n\n` +
         table(
-          ["implementation", "unary calls/s", "× grpc-js", "× Connect", "p50 ms", "p99 ms", "ping-pong p50 µs", "ping-pong p99 µs", "client-stream msgs/s", "× grpc-js", "× Connect", "answers"],
+          ["implementation", "unary calls/s", "× grpc-js", "× Connect", "p50 ms", "p99 ms", "ping-pong p50 µs", "ping-pong p99 µs", "client-stream msgs/s", "× grpc-js", "× Connect", "other CPU", "answers"],
           results.e2e.map((r) => [
             r.impl,
             int(r.unary.callsPerSec),
@@ -136,6 +141,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
             int(r.clientStream.msgsPerSec),
             ratio(r.clientStream.msgsPerSec, grpcJs?.clientStream.msgsPerSec),
             ratio(r.clientStream.msgsPerSec, connect?.clientStream.msgsPerSec),
+            percent(r.otherCpuPercent),
             answers(r.problems),
           ]),
         ),

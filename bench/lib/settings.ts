@@ -4,6 +4,8 @@
  */
 export interface Settings {
   mode: "full" | "quick";
+  /** Measure a row again (full runs) when other processes took more than this share of a pinned core. */
+  retryAboveOtherCpuPercent: number;
   server: {
     payloadSizes: number[];
     connections: number;
@@ -49,6 +51,7 @@ export function settingsFor(mode: "full" | "quick"): Settings {
   const quick = mode === "quick";
   return {
     mode,
+    retryAboveOtherCpuPercent: 10,
     server: {
       payloadSizes: [0, 1024, 65536],
       connections: 4,

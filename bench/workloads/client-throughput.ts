@@ -5,6 +5,7 @@
  * client-side bound.
  */
 import { runWorkerWithServerCpu, startServerProcess, type WorkerResult } from "../lib/child.js";
+import { measureUndisturbed } from "../lib/retry.js";
 import type { Settings } from "../lib/settings.js";
 
 export interface ClientRow {
@@ -19,35 +20,44 @@ export async function runClientThroughput(
   settings: Settings,
   log: (line: string) => void,
 ): Promise<ClientRow[]> {
-  const c = settings.client;
   const rows: ClientRow[] = [];
   for (const impl of impls) {
-    const server = await startServerProcess("raw", c.messageSize);
-    try {
-      const common = { impl, url: server.url, "response-size": c.messageSize };
-      const unary = await runWorkerWithServerCpu(
-        server,
-        {
-          ...common,
-          workload: "unary",
-          "payload-size": c.messageSize,
-          concurrency: c.concurrency,
-          "warmup-ms": c.warmupMs,
-          "duration-ms": c.durationMs,
-        },
-        c.warmupMs + c.durationMs + 60_000,
-      );
-      const serverStream = await runWorkerWithServerCpu(
-        server,
-        { ...common, workload: "server-stream", "payload-size": 0, count: c.streamMessages },
-        120_000,
-      );
-      const problems = [unary, serverStream].filter((r) => r.errors > 0).map((r) => `${r.workload}: ${r.errors} errors, ${r.firstError}`);
-      rows.push({ impl, unary, serverStream, problems });
-      log(`client ${impl}: ${unary.callsPerSec} calls/s, ${serverStream.msgsPerSec} msgs/s ${problems.join("; ")}`);
-    } finally {
-      await server.stop();
-    }
+    const measure = () => measureClient(impl, settings);
+    // Streams are too short for the coarse /proc/stat ticks: judge by the unary window.
+    const row = await measureUndisturbed(settings, log, `client ${impl}`, measure, (r) => r.unary.otherCpuPercent as number | undefined);
+    rows.push(row);
+    log(`client ${impl}: ${row.unary.callsPerSec} calls/s, ${row.serverStream.msgsPerSec} msgs/s ${row.problems.join("; ")}`);
   }
   return rows;
+}
+
+async function measureClient(impl: string, settings: Settings): Promise<ClientRow> {
+  const c = settings.client;
+  const server = await startServerProcess("raw", c.messageSize);
+  try {
+    const common = { impl, url: server.url, "response-size": c.messageSize };
+    const unary = await runWorkerWithServerCpu(
+      server,
+      {
+        ...common,
+        workload: "unary",
+        "payload-size": c.messageSize,
+        concurrency: c.concurrency,
+        "warmup-ms": c.warmupMs,
+        "duration-ms": c.durationMs,
+      },
+      c.warmupMs + c.durationMs + 60_000,
+    );
+    const serverStream = await runWorkerWithServerCpu(
+      server,
+      { ...common, workload: "server-stream", "payload-size": 0, count: c.streamMessages },
+      120_000,
+    );
+    const problems = [unary, serverStream]
+      .filter((r) => r.errors > 0)
+      .map((r) => `${r.workload}: ${r.errors} errors, ${r.firstError}`);
+    return { impl, unary, serverStream, problems };
+  } finally {
+    await server.stop();
+  }
 }

@@ -7,7 +7,9 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServerProcess } from "../lib/child.js";
+import { CORES, startServerProcess } from "../lib/child.js";
+import { foreignPercent, readCoreBusyUs } from "../lib/core-load.js";
+import { measureUndisturbed } from "../lib/retry.js";
 import { frame } from "../lib/envelope.js";
 import { runH2load } from "../lib/h2load.js";
 import { PATHS, requestBytes } from "../lib/messages.js";
@@ -22,6 +24,8 @@ export interface ServerRow {
   p50Us?: number;
   p99Us?: number;
   cpuUsPerReq?: number;
+  /** CPU other processes took on the server's core during the measured run, % of the core. */
+  otherCpuPercent?: number;
   requests?: number;
   verified: string;
   problems: string[];
@@ -39,44 +43,64 @@ export async function runServerThroughput(
     const dataFile = join(tmpdir(), `tsgrpc-bench-request-${process.pid}-${size}.bin`);
     writeFileSync(dataFile, request);
     for (const impl of impls) {
-      const row: ServerRow = { payloadBytes: size, impl, verified: "no", problems: [] };
+      const measure = () => measureServer(impl, size, request, dataFile, settings);
+      const row = await measureUndisturbed(settings, log, `server ${impl} ${size} B`, measure, (r) => r.otherCpuPercent);
       rows.push(row);
-      const server = await startServerProcess(impl, size);
-      try {
-        const check = await verifyUnary(server.url, request, size);
-        row.verified = check.detail;
-        if (!check.ok) {
-          row.problems.push(`verification: ${check.detail}`);
-          continue;
-        }
-        const load = {
-          url: server.url + PATHS.unaryCall,
-          dataFile,
-          connections: s.connections,
-          streamsPerConnection: s.streamsPerConnection,
-        };
-        const warm = await runH2load({ ...load, durationS: s.warmupS });
-        row.problems.push(...warm.problems);
-        const before = await server.sample(false);
-        const logFile = join(tmpdir(), `tsgrpc-bench-h2load-${process.pid}.log`);
-        const run = await runH2load({ ...load, durationS: s.durationS, requests: s.requests, logFile });
-        const after = await server.sample(false);
-        row.problems.push(...run.problems);
-        Object.assign(row, {
-          reqPerSec: round(run.reqPerSec),
-          p50Us: run.p50Us,
-          p99Us: run.p99Us,
-          requests: run.done,
-          cpuUsPerReq: round((after.cpuUs - before.cpuUs) / Math.max(1, run.done), 2),
-        });
-        log(`server ${impl} ${size} B: ${row.reqPerSec} req/s, p99 ${row.p99Us} µs ${row.problems.join("; ")}`);
-      } catch (error) {
-        row.problems.push(String(error));
-      } finally {
-        await server.stop();
-      }
+      log(`server ${impl} ${size} B: ${row.reqPerSec} req/s, p99 ${row.p99Us} µs ${row.problems.join("; ")}`);
     }
     rmSync(dataFile, { force: true });
   }
   return rows;
+}
+
+async function measureServer(
+  impl: string,
+  size: number,
+  request: Uint8Array,
+  dataFile: string,
+  settings: Settings,
+): Promise<ServerRow> {
+  const s = settings.server;
+  const row: ServerRow = { payloadBytes: size, impl, verified: "no", problems: [] };
+  const server = await startServerProcess(impl, size);
+  try {
+    const check = await verifyUnary(server.url, request, size);
+    row.verified = check.detail;
+    if (!check.ok) {
+      row.problems.push(`verification: ${check.detail}`);
+      return row;
+    }
+    const load = {
+      url: server.url + PATHS.unaryCall,
+      dataFile,
+      connections: s.connections,
+      streamsPerConnection: s.streamsPerConnection,
+    };
+    const warm = await runH2load({ ...load, durationS: s.warmupS });
+    row.problems.push(...warm.problems);
+    const logFile = join(tmpdir(), `tsgrpc-bench-h2load-${process.pid}.log`);
+    const before = await server.sample(false);
+    const coresBefore = readCoreBusyUs();
+    const t0 = performance.now();
+    const run = await runH2load({ ...load, durationS: s.durationS, requests: s.requests, logFile });
+    const wallUs = (performance.now() - t0) * 1000;
+    const coresAfter = readCoreBusyUs();
+    const after = await server.sample(false);
+    row.problems.push(...run.problems);
+    Object.assign(row, {
+      reqPerSec: round(run.reqPerSec),
+      p50Us: run.p50Us,
+      p99Us: run.p99Us,
+      requests: run.done,
+      cpuUsPerReq: round((after.cpuUs - before.cpuUs) / Math.max(1, run.done), 2),
+      otherCpuPercent: CORES
+        ? foreignPercent(coresBefore, coresAfter, Number(CORES.server), after.cpuUs - before.cpuUs, wallUs)
+        : undefined,
+    });
+  } catch (error) {
+    row.problems.push(String(error));
+  } finally {
+    await server.stop();
+  }
+  return row;
 }

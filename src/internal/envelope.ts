@@ -1,3 +1,4 @@
+import type { Writable } from "node:stream";
 import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 
@@ -18,6 +19,34 @@ export function encodeEnvelope(payload: Uint8Array, compressed = false): Buffer 
   out.writeUInt32BE(payload.byteLength, 1);
   out.set(payload, prefixBytes);
   return out;
+}
+
+/** From this size on, a payload is written beside its prefix instead of copied behind it. */
+const copyLimitBytes = 16 * 1024;
+
+/**
+ * Writes one message to `stream` (and ends the stream when `end`), returning
+ * what `write` returned. Small payloads are copied behind their prefix into
+ * one buffer; large ones go out as prefix and payload in one corked write,
+ * which spares a copy of the payload.
+ */
+export function writeEnvelope(stream: Writable, payload: Uint8Array, compressed: boolean, end: boolean): boolean {
+  if (payload.byteLength < copyLimitBytes) {
+    const frame = encodeEnvelope(payload, compressed);
+    if (end) {
+      stream.end(frame);
+      return true;
+    }
+    return stream.write(frame);
+  }
+  const prefix = Buffer.allocUnsafe(prefixBytes);
+  prefix[0] = compressed ? 1 : 0;
+  prefix.writeUInt32BE(payload.byteLength, 1);
+  stream.cork();
+  stream.write(prefix);
+  const ok = end ? (stream.end(payload), true) : stream.write(payload);
+  stream.uncork();
+  return ok;
 }
 
 /**

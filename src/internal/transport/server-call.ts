@@ -7,7 +7,7 @@ import { RpcError } from "../../status/rpc-error.js";
 import { Metadata, metadataFromHeaders } from "../../metadata/metadata.js";
 import { AsyncQueue } from "../async-queue.js";
 import { findCompression, type Compression, type CompressionName } from "../compression.js";
-import { encodeEnvelope } from "../envelope.js";
+import { writeEnvelope } from "../envelope.js";
 import { parseTimeout } from "../grpc-timeout.js";
 import { serializeMessage } from "../message-codec.js";
 import { MessageReceiver, type MessageSink } from "../message-receiver.js";
@@ -51,13 +51,16 @@ type Trailers = Record<string, string | string[]>;
  */
 export class ServerCall implements HandlerContext, MessageSink {
   readonly method: DescMethod;
-  readonly metadata: Metadata;
-  readonly responseHeader = new Metadata();
-  readonly responseTrailer = new Metadata();
   deadline: number | undefined = undefined;
   requestCompressed = false;
 
   readonly #stream: ServerHttp2Stream;
+  readonly #headers: IncomingHttpHeaders;
+  // Metadata objects are made on first use: most calls never touch them.
+  #metadata: Metadata | undefined;
+  #responseHeader: Metadata | undefined;
+  #responseTrailer: Metadata | undefined;
+  #drainListening = false;
   readonly #entry: MethodEntry;
   readonly #settings: ServerCallSettings;
   readonly #receiver: MessageReceiver;
@@ -84,17 +87,29 @@ export class ServerCall implements HandlerContext, MessageSink {
     this.#entry = entry;
     this.#settings = settings;
     this.method = entry.method;
-    this.metadata = metadataFromHeaders(headers);
+    this.#headers = headers;
     this.#receiver = new MessageReceiver(entry.method.input, settings.maxReceiveBytes, this);
     const accept = headers["grpc-accept-encoding"];
     this.#clientAccepts = typeof accept === "string" ? accept : "";
     if (settings.responseCompression) this.setResponseCompression(settings.responseCompression);
-    stream.on("wantTrailers", this.#onWantTrailers);
-    stream.on("close", this.#onClose);
+    (stream as CallStream)[kCall] = this;
+    stream.on("wantTrailers", onWantTrailers);
+    stream.on("close", onClose);
     stream.on("error", noop);
-    stream.on("drain", this.#onDrain);
     settings.active.add(this);
     this.#start(headers);
+  }
+
+  get metadata(): Metadata {
+    return (this.#metadata ??= metadataFromHeaders(this.#headers));
+  }
+
+  get responseHeader(): Metadata {
+    return (this.#responseHeader ??= new Metadata());
+  }
+
+  get responseTrailer(): Metadata {
+    return (this.#responseTrailer ??= new Metadata());
   }
 
   get signal(): AbortSignal {
@@ -152,7 +167,7 @@ export class ServerCall implements HandlerContext, MessageSink {
         return;
       }
       this.deadline = Date.now() + ms;
-      this.#timer = setTimeout(this.#onDeadline, ms);
+      this.#timer = setTimeout(() => this.#onDeadline(), ms);
     }
     const encoding = headers["grpc-encoding"];
     if (typeof encoding === "string" && encoding !== "identity") {
@@ -189,7 +204,7 @@ export class ServerCall implements HandlerContext, MessageSink {
       );
       this.#invoke(true, this.#requestIterable(this.#queue));
     } else {
-      stream.on("end", () => this.#receiver.whenIdle(this.#onRequestComplete));
+      stream.on("end", () => this.#receiver.whenIdle(() => this.#requestComplete()));
     }
   }
 
@@ -227,7 +242,7 @@ export class ServerCall implements HandlerContext, MessageSink {
     this.#end(error);
   }
 
-  #onRequestComplete = (): void => {
+  #requestComplete(): void {
     if (this.#done) return;
     if (this.#receiver.partial) {
       this.#end(truncatedError());
@@ -245,7 +260,8 @@ export class ServerCall implements HandlerContext, MessageSink {
     const message = this.#single!;
     this.#single = undefined;
     this.#invoke(false, message);
-  };
+  }
+
 
   #invoke(streaming: boolean, message: Message | AsyncIterable<Message>): void {
     const ctx = this;
@@ -288,21 +304,21 @@ export class ServerCall implements HandlerContext, MessageSink {
     const compression = this.#compressMessages ? this.#sendCompression : undefined;
     if (compression && bytes.byteLength > 0) {
       compression.compress(bytes).then(
-        (out) => this.#finishWith(encodeEnvelope(out, true)),
+        (out) => this.#finishWith(out, true),
         (e) => this.#end(RpcError.from(e, Code.INTERNAL)),
       );
     } else {
-      this.#finishWith(encodeEnvelope(bytes, false));
+      this.#finishWith(bytes, false);
     }
   }
 
   /** Writes the last message and the OK status. */
-  #finishWith(frame: Buffer): void {
+  #finishWith(payload: Uint8Array, compressed: boolean): void {
     if (this.#done) return;
     if (!this.#headersSent) this.#respond();
     this.#trailers = this.#okTrailers();
     this.#complete();
-    this.#stream.end(frame);
+    writeEnvelope(this.#stream, payload, compressed, true);
   }
 
   async #sendStream(messages: AsyncIterable<Message>): Promise<void> {
@@ -332,22 +348,27 @@ export class ServerCall implements HandlerContext, MessageSink {
     if (!this.#headersSent) this.#respond();
     const compression = this.#compressMessages ? this.#sendCompression : undefined;
     if (compression && bytes.byteLength > 0) {
-      return compression.compress(bytes).then((out) => this.#write(encodeEnvelope(out, true)));
+      return compression.compress(bytes).then((out) => this.#write(out, true));
     }
-    return this.#write(encodeEnvelope(bytes, false));
+    return this.#write(bytes, false);
   }
 
-  #write(frame: Buffer): Promise<void> | undefined {
+  #write(payload: Uint8Array, compressed: boolean): Promise<void> | undefined {
     if (this.#done) return undefined;
-    if (this.#stream.write(frame)) return undefined;
+    if (writeEnvelope(this.#stream, payload, compressed, false)) return undefined;
+    if (!this.#drainListening) {
+      this.#drainListening = true;
+      this.#stream.on("drain", () => this.#releaseDrain());
+    }
     return new Promise((resolve) => (this.#drainWaiter = resolve));
   }
 
-  #onDrain = (): void => {
+  #releaseDrain(): void {
     const w = this.#drainWaiter;
     this.#drainWaiter = undefined;
     w?.();
-  };
+  }
+
 
   #respond(): void {
     this.#headersSent = true;
@@ -357,7 +378,7 @@ export class ServerCall implements HandlerContext, MessageSink {
       "grpc-accept-encoding": this.#settings.acceptEncodingHeader,
     };
     if (this.#sendCompression) headers["grpc-encoding"] = this.#sendCompression.name;
-    this.responseHeader.writeTo(headers);
+    this.#responseHeader?.writeTo(headers);
     try {
       this.#stream.respond(headers, { waitForTrailers: true });
     } catch {
@@ -368,18 +389,19 @@ export class ServerCall implements HandlerContext, MessageSink {
   #okTrailers(): Trailers {
     const t: Trailers = {};
     writeStatus(t, Code.OK, "");
-    this.responseTrailer.writeTo(t);
+    this.#responseTrailer?.writeTo(t);
     return t;
   }
 
-  #onWantTrailers = (): void => {
+  /** @internal The stream asks for trailers: all data is out. */
+  onWantTrailers(): void {
     const t = this.#trailers ?? { "grpc-status": String(Code.INTERNAL) };
     try {
       this.#stream.sendTrailers(t);
     } catch {
       // Closed meanwhile: nothing left to tell the client.
     }
-  };
+  }
 
   #handlerFailed(e: unknown): void {
     if (e instanceof RpcError) {
@@ -397,7 +419,7 @@ export class ServerCall implements HandlerContext, MessageSink {
     const stream = this.#stream;
     const trailers: Trailers = {};
     writeStatus(trailers, error ? error.code : Code.OK, error ? error.rawMessage : "", error?.details);
-    this.responseTrailer.writeTo(trailers);
+    this.#responseTrailer?.writeTo(trailers);
     error?.metadata.writeTo(trailers);
     this.#complete(error ?? undefined);
     if (stream.closed || stream.destroyed) return;
@@ -409,7 +431,7 @@ export class ServerCall implements HandlerContext, MessageSink {
           "content-type": "application/grpc",
           "grpc-accept-encoding": this.#settings.acceptEncodingHeader,
         };
-        this.responseHeader.writeTo(headers);
+        this.#responseHeader?.writeTo(headers);
         Object.assign(headers, trailers);
         stream.respond(headers, { endStream: true });
       } else {
@@ -426,7 +448,7 @@ export class ServerCall implements HandlerContext, MessageSink {
     this.#done = true;
     this.#settings.active.delete(this);
     if (this.#timer) clearTimeout(this.#timer);
-    this.#onDrain();
+    this.#releaseDrain();
     this.#queue?.end(reason ?? new RpcError(Code.CANCELLED, "the call has ended"));
     // The reason is built only if a signal exists or is asked for later: most calls never look.
     this.#abortReason = reason;
@@ -438,18 +460,20 @@ export class ServerCall implements HandlerContext, MessageSink {
     this.#end(new RpcError(Code.UNAVAILABLE, "the server is shutting down"));
   }
 
-  #onDeadline = (): void => {
+  #onDeadline(): void {
     this.#timer = undefined;
     this.#end(new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded"));
-  };
+  }
 
-  #onClose = (): void => {
+
+  /** @internal The stream closed: if the call had not ended, the client went away. */
+  onClose(): void {
     if (this.#done) return;
     const rst = this.#stream.rstCode;
     this.#complete(
       new RpcError(Code.CANCELLED, rst === constants.NGHTTP2_CANCEL ? "the client cancelled the call" : "the stream closed before the call completed"),
     );
-  };
+  }
 }
 
 function completedReason(): RpcError {
@@ -458,6 +482,18 @@ function completedReason(): RpcError {
 
 function truncatedError(): RpcError {
   return new RpcError(Code.INTERNAL, "protocol error: the request stream ended in the middle of a message");
+}
+
+const kCall = Symbol("tsgrpc.serverCall");
+type CallStream = ServerHttp2Stream & { [kCall]: ServerCall };
+
+// Listeners shared by every stream (Node calls them with the stream as
+// `this`), instead of closures made per call.
+function onWantTrailers(this: CallStream): void {
+  this[kCall].onWantTrailers();
+}
+function onClose(this: CallStream): void {
+  this[kCall].onClose();
 }
 
 function noop(): void {}

@@ -143,11 +143,29 @@ export function createChannel(target: string, options: ChannelOptions = {}): Cha
     else void pumpRequests(clientCall, req as StreamRequest, maxSendBytes, o.compressMessage);
     const outputStreams = method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
     if (outputStreams) {
-      const res: StreamResponse = { stream: true, header: clientCall.header, trailer: clientCall.trailer, message: clientCall.messages() };
+      const res: StreamResponse = {
+        stream: true,
+        get header() {
+          return clientCall.header;
+        },
+        get trailer() {
+          return clientCall.trailer;
+        },
+        message: clientCall.messages(),
+      };
       return Promise.resolve(res);
     }
     return clientCall.unaryResult().then(
-      (message): UnaryResponse => ({ stream: false, header: clientCall.header, trailer: clientCall.trailer, message }),
+      (message): UnaryResponse => ({
+        stream: false,
+        get header() {
+          return clientCall.header;
+        },
+        get trailer() {
+          return clientCall.trailer;
+        },
+        message,
+      }),
     );
   };
 

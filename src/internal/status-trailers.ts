@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http2";
 import { Code, isCode } from "../status/code.js";
-import { metadataFromHeaders, type Metadata } from "../metadata/metadata.js";
 import { decodeGrpcMessage, encodeGrpcMessage } from "./percent-encoding.js";
 import { encodeBinaryValue } from "../metadata/binary-header.js";
 import { decodeStatusDetails, encodeStatusDetails, type Detail } from "../status/details.js";
@@ -9,17 +8,18 @@ import { decodeStatusDetails, encodeStatusDetails, type Detail } from "../status
 export interface ReceivedStatus {
   code: Code;
   message: string;
-  metadata: Metadata;
   /** The typed details of `grpc-status-details-bin` (a serialized `google.rpc.Status`); empty when none. */
   details: Detail[];
 }
 
-/** Reads `grpc-status`, `grpc-message` and the rest of the trailers. */
+/** Reads `grpc-status`, `grpc-message` and `grpc-status-details-bin` (the metadata is left to the caller). */
 export function statusFromTrailers(trailers: IncomingHttpHeaders): ReceivedStatus {
   const raw = trailers["grpc-status"];
   let code: Code;
   let message = "";
-  if (typeof raw !== "string" || !/^\d+$/.test(raw)) {
+  if (raw === "0") {
+    code = Code.OK;
+  } else if (typeof raw !== "string" || !/^\d+$/.test(raw)) {
     code = Code.UNKNOWN;
     message = raw === undefined ? "protocol error: trailers without grpc-status" : `protocol error: invalid grpc-status "${raw}"`;
   } else {
@@ -30,7 +30,7 @@ export function statusFromTrailers(trailers: IncomingHttpHeaders): ReceivedStatu
   if (typeof m === "string" && m.length > 0) message = decodeGrpcMessage(m);
   const d = trailers["grpc-status-details-bin"];
   const details = typeof d === "string" && code !== Code.OK ? decodeStatusDetails(Buffer.from(d, "base64"), code) : [];
-  return { code, message, metadata: metadataFromHeaders(trailers), details };
+  return { code, message, details };
 }
 
 /** Writes a status, and its details if any, into a trailer (or trailers-only header) object. */

@@ -6,7 +6,7 @@ import { codeFromHttpStatus, codeFromRstCode } from "../../status/http-status.js
 import { Metadata, metadataFromHeaders } from "../../metadata/metadata.js";
 import { AsyncQueue } from "../async-queue.js";
 import { findCompression, type Compression } from "../compression.js";
-import { encodeEnvelope } from "../envelope.js";
+import { writeEnvelope } from "../envelope.js";
 import { MessageReceiver, type MessageSink } from "../message-receiver.js";
 import { statusFromTrailers } from "../status-trailers.js";
 import { connectionLost, connectionLostMessage, describeConnectionError } from "./connection-error.js";
@@ -34,8 +34,11 @@ export interface ClientCallSettings {
  * and hands messages to one reader: `unaryResult()` or `messages()`.
  */
 export class ClientCall implements MessageSink {
-  readonly header = new Metadata();
-  readonly trailer = new Metadata();
+  // Response metadata is parsed on first use: most unary calls never look.
+  #header: Metadata | undefined;
+  #rawHeader: IncomingHttpHeaders | undefined;
+  #trailer: Metadata | undefined;
+  #rawTrailer: IncomingHttpHeaders | undefined;
   readonly #stream: ClientHttp2Stream;
   /** Kept to tell a dropped connection from a reset stream, after the stream forgets it. */
   readonly #session: Http2Session | undefined;
@@ -50,6 +53,8 @@ export class ClientCall implements MessageSink {
   #unary: { resolve: (m: Message) => void; reject: (e: RpcError) => void } | undefined;
   #timer: NodeJS.Timeout | undefined;
   #drainWaiter: (() => void) | undefined;
+  #drainListening = false;
+  #onAbort: (() => void) | undefined;
   #endedPromise: Promise<void> | undefined;
   #resolveEnded: (() => void) | undefined;
 
@@ -58,17 +63,38 @@ export class ClientCall implements MessageSink {
     this.#session = stream.session;
     this.#settings = settings;
     this.#receiver = new MessageReceiver(settings.output, settings.maxReceiveBytes, this);
-    stream.on("response", (h) => this.#onResponse(h));
-    stream.on("data", (chunk: Buffer) => this.#onData(chunk));
-    stream.on("trailers", (t) => this.#onTrailers(t));
-    stream.on("close", () => this.#onClose());
-    stream.on("error", (e) => this.#onError(e));
-    stream.on("drain", () => this.#drained());
+    (stream as CallStream)[kCall] = this;
+    stream.on("response", onResponse);
+    stream.on("data", onData);
+    stream.on("trailers", onTrailers);
+    stream.on("close", onClose);
+    stream.on("error", onError);
     if (settings.deadline !== undefined) {
       const ms = settings.deadline - Date.now();
       this.#timer = setTimeout(() => this.cancel(deadlineError()), Math.max(0, ms));
     }
-    settings.signal?.addEventListener("abort", this.#onAbort);
+    if (settings.signal) {
+      this.#onAbort = () => this.#aborted();
+      settings.signal.addEventListener("abort", this.#onAbort);
+    }
+  }
+
+  /** Response headers (empty until they arrive, and for a trailers-only response). */
+  get header(): Metadata {
+    if (!this.#header) {
+      this.#header = this.#rawHeader ? metadataFromHeaders(this.#rawHeader) : new Metadata();
+      this.#rawHeader = undefined;
+    }
+    return this.#header;
+  }
+
+  /** Response trailers (empty until they arrive). */
+  get trailer(): Metadata {
+    if (!this.#trailer) {
+      this.#trailer = this.#rawTrailer ? metadataFromHeaders(this.#rawTrailer) : new Metadata();
+      this.#rawTrailer = undefined;
+    }
+    return this.#trailer;
   }
 
   /** Whether the call has ended; sending after that is pointless. */
@@ -87,9 +113,9 @@ export class ClientCall implements MessageSink {
     if (this.#status !== undefined) return undefined;
     const compression = this.#settings.sendCompression;
     if (compression && compress && bytes.byteLength > 0) {
-      return compression.compress(bytes).then((out) => this.#write(encodeEnvelope(out, true)));
+      return compression.compress(bytes).then((out) => this.#write(out, true));
     }
-    return this.#write(encodeEnvelope(bytes, false));
+    return this.#write(bytes, false);
   }
 
   /** Sends the last message and half-closes, in one write: the unary fast path. */
@@ -97,11 +123,11 @@ export class ClientCall implements MessageSink {
     const compression = this.#settings.sendCompression;
     if (compression && bytes.byteLength > 0) {
       compression.compress(bytes).then(
-        (out) => this.#stream.end(encodeEnvelope(out, true)),
+        (out) => writeEnvelope(this.#stream, out, true, true),
         (e) => this.cancel(RpcError.from(e, Code.INTERNAL)),
       );
     } else {
-      this.#stream.end(encodeEnvelope(bytes, false));
+      writeEnvelope(this.#stream, bytes, false, true);
     }
   }
 
@@ -136,9 +162,13 @@ export class ClientCall implements MessageSink {
     return this.#queue;
   }
 
-  #write(frame: Buffer): Promise<void> | undefined {
+  #write(payload: Uint8Array, compressed: boolean): Promise<void> | undefined {
     if (this.#status !== undefined || this.#stream.writableEnded) return undefined;
-    if (this.#stream.write(frame)) return undefined;
+    if (writeEnvelope(this.#stream, payload, compressed, false)) return undefined;
+    if (!this.#drainListening) {
+      this.#drainListening = true;
+      this.#stream.on("drain", () => this.#drained());
+    }
     return new Promise((resolve) => (this.#drainWaiter = resolve));
   }
 
@@ -148,7 +178,8 @@ export class ClientCall implements MessageSink {
     w?.();
   }
 
-  #onResponse(headers: IncomingHttpHeaders): void {
+  /** @internal stream listener */
+  onResponse(headers: IncomingHttpHeaders): void {
     const httpStatus = Number(headers[":status"] ?? 0);
     if (httpStatus !== 200) {
       this.cancel(
@@ -167,7 +198,7 @@ export class ClientCall implements MessageSink {
       // Trailers-only: the status comes in the only HEADERS frame.
       this.#headerSeen = true;
       this.#settings.onHeader?.(this.header);
-      this.#onTrailers(headers);
+      this.onTrailers(headers);
       return;
     }
     const encoding = headers["grpc-encoding"];
@@ -179,12 +210,14 @@ export class ClientCall implements MessageSink {
       }
     }
     this.#headerSeen = true;
-    const md = metadataFromHeaders(headers);
-    if (md.size > 0) this.header.merge(md);
+    // Someone may hold the (empty) header object already: fill it in then.
+    if (this.#header) this.#header.merge(metadataFromHeaders(headers));
+    else this.#rawHeader = headers;
     this.#settings.onHeader?.(this.header);
   }
 
-  #onData(chunk: Buffer): void {
+  /** @internal stream listener */
+  onData(chunk: Buffer): void {
     if (this.#status === undefined) this.#receiver.push(chunk);
   }
 
@@ -203,10 +236,12 @@ export class ClientCall implements MessageSink {
     this.cancel(error);
   }
 
-  #onTrailers(trailers: IncomingHttpHeaders): void {
+  /** @internal stream listener */
+  onTrailers(trailers: IncomingHttpHeaders): void {
     if (this.#status !== undefined) return;
-    const { code, message, metadata, details } = statusFromTrailers(trailers);
-    this.trailer.merge(metadata);
+    const { code, message, details } = statusFromTrailers(trailers);
+    if (this.#trailer) this.#trailer.merge(metadataFromHeaders(trailers));
+    else this.#rawTrailer = trailers;
     let status =
       code === Code.OK
         ? null
@@ -215,7 +250,8 @@ export class ClientCall implements MessageSink {
     this.#receiver.whenIdle(() => this.#finish(status));
   }
 
-  #onClose(): void {
+  /** @internal stream listener */
+  onClose(): void {
     if (this.#status !== undefined) return;
     this.#receiver.whenIdle(() => this.#closed());
   }
@@ -234,7 +270,8 @@ export class ClientCall implements MessageSink {
     }
   }
 
-  #onError(e: Error & { code?: string }): void {
+  /** @internal stream listener */
+  onError(e: Error & { code?: string }): void {
     if (this.#status !== undefined) return;
     if (e.code === "ERR_HTTP2_STREAM_ERROR") {
       const rst = this.#stream.rstCode ?? constants.NGHTTP2_INTERNAL_ERROR;
@@ -244,10 +281,11 @@ export class ClientCall implements MessageSink {
     }
   }
 
-  #onAbort = (): void => {
+  #aborted(): void {
     const reason = this.#settings.signal?.reason;
     this.cancel(reason instanceof RpcError ? reason : new RpcError(Code.CANCELLED, "the call was cancelled by the client", { cause: reason }));
-  };
+  }
+
 
   #finish(status: RpcError | null): void {
     if (this.#status !== undefined) return;
@@ -258,7 +296,7 @@ export class ClientCall implements MessageSink {
     this.#status = status;
     this.#resolveEnded?.();
     if (this.#timer) clearTimeout(this.#timer);
-    this.#settings.signal?.removeEventListener("abort", this.#onAbort);
+    if (this.#onAbort) this.#settings.signal!.removeEventListener("abort", this.#onAbort);
     this.#drained();
     // The server has spoken: stop sending whatever is left of the request stream.
     if (!this.#stream.writableEnded && !this.#stream.destroyed) this.#stream.close(constants.NGHTTP2_CANCEL);
@@ -297,3 +335,23 @@ function mergeMetadata(a: Metadata, b: Metadata): Metadata {
   return new Metadata(a).merge(b);
 }
 
+const kCall = Symbol("tsgrpc.clientCall");
+type CallStream = ClientHttp2Stream & { [kCall]: ClientCall };
+
+// Listeners shared by every stream (Node calls them with the stream as
+// `this`), instead of closures made per call.
+function onResponse(this: CallStream, headers: IncomingHttpHeaders): void {
+  this[kCall].onResponse(headers);
+}
+function onData(this: CallStream, chunk: Buffer): void {
+  this[kCall].onData(chunk);
+}
+function onTrailers(this: CallStream, trailers: IncomingHttpHeaders): void {
+  this[kCall].onTrailers(trailers);
+}
+function onClose(this: CallStream): void {
+  this[kCall].onClose();
+}
+function onError(this: CallStream, e: Error & { code?: string }): void {
+  this[kCall].onError(e);
+}

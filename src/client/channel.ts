@@ -9,6 +9,7 @@ import { serializeMessage } from "../internal/message-codec.js";
 import { ClientCall } from "../internal/transport/client-call.js";
 import { Http2Connection, type Connection } from "../internal/transport/http2-connection.js";
 import { parseTarget } from "./target.js";
+import { noteChannelCreated } from "../internal/deadline-propagation.js";
 import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
 import { checkCallCredentials, withCallCredentials, type CallCredentials } from "../credentials/call-credentials.js";
 
@@ -77,6 +78,7 @@ const userAgentBase = "tsgrpc-node/0.1.0";
  * ```
  */
 export function createChannel(target: string, options: ChannelOptions = {}): Channel {
+  noteChannelCreated();
   const parsed = parseTarget(target, options);
   const secure = parsed.tls !== undefined;
   const callCredentials = checkCallCredentials(options.callCredentials, secure, options.allowInsecureCallCredentials, target);

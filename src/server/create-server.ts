@@ -50,8 +50,9 @@ export interface ServerOptions {
   /**
    * Lets the tsgrpc client calls a handler makes inherit its deadline and
    * cancellation (`CallOptions.propagate`), through `AsyncLocalStorage`.
-   * Default true; false saves the small per-promise cost of
-   * `AsyncLocalStorage` on a server whose handlers call no other service.
+   * Default true. It only takes effect once the process has created a
+   * channel (before that there is nothing to propagate to, and no cost);
+   * false saves the per-promise cost of `AsyncLocalStorage` for good.
    */
   propagateCallContext?: boolean;
 }

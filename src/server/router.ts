@@ -4,7 +4,7 @@ import { applyInterceptors } from "../interceptor.js";
 import { toMessage } from "../internal/message-codec.js";
 import type { MethodEntry } from "../internal/transport/server-call.js";
 import type { HandlerContext } from "./handler-context.js";
-import { bindToCall, runInCall } from "../internal/deadline-propagation.js";
+import { bindToCall, propagationActive, runInCall } from "../internal/deadline-propagation.js";
 
 type AnyImpl = (input: unknown, ctx: HandlerContext) => unknown;
 
@@ -62,9 +62,13 @@ export class Router {
   /** Runs the chain, and the steps of a response stream, as part of the call (see deadline-propagation.ts). */
   #inCallContext(chain: CallFn, kind: string): CallFn {
     if (!this.#propagate) return chain;
-    if (kind !== "server_streaming" && kind !== "bidi_streaming") return (req) => runInCall(req.context!, () => chain(req));
+    if (kind !== "server_streaming" && kind !== "bidi_streaming") {
+      return (req) => (propagationActive() ? runInCall(req.context!, () => chain(req)) : chain(req));
+    }
     return (req) =>
-      runInCall(req.context!, () => chain(req)).then((res) => (res.stream ? { ...res, message: bindToCall(req.context!, res.message) } : res));
+      propagationActive()
+        ? runInCall(req.context!, () => chain(req)).then((res) => (res.stream ? { ...res, message: bindToCall(req.context!, res.message) } : res))
+        : chain(req);
   }
 
   find(path: string): MethodEntry | undefined {

@@ -11,6 +11,7 @@ import { MessageReceiver, type MessageSink } from "../message-receiver.js";
 import { statusFromTrailers } from "../status-trailers.js";
 import { connectionLost, connectionLostMessage, describeConnectionError } from "./connection-error.js";
 import { resetStream } from "./reset-stream.js";
+import { DrainWaiter } from "./drain-waiter.js";
 
 /** How many received messages may wait for a slow reader before the stream pauses. */
 const highWaterMark = 16;
@@ -52,8 +53,7 @@ export class ClientCall implements MessageSink {
   #count = 0;
   #unary: { resolve: (m: Message) => void; reject: (e: RpcError) => void } | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #drainWaiter: (() => void) | undefined;
-  #drainListening = false;
+  #drain: DrainWaiter | undefined;
   #onAbort: (() => void) | undefined;
   #endedPromise: Promise<void> | undefined;
   #resolveEnded: (() => void) | undefined;
@@ -165,17 +165,7 @@ export class ClientCall implements MessageSink {
   #write(payload: Uint8Array, compressed: boolean): Promise<void> | undefined {
     if (this.#status !== undefined || this.#stream.writableEnded) return undefined;
     if (writeEnvelope(this.#stream, payload, compressed, false)) return undefined;
-    if (!this.#drainListening) {
-      this.#drainListening = true;
-      this.#stream.on("drain", () => this.#drained());
-    }
-    return new Promise((resolve) => (this.#drainWaiter = resolve));
-  }
-
-  #drained(): void {
-    const w = this.#drainWaiter;
-    this.#drainWaiter = undefined;
-    w?.();
+    return (this.#drain ??= new DrainWaiter()).wait(this.#stream);
   }
 
   /** @internal stream listener */
@@ -297,7 +287,7 @@ export class ClientCall implements MessageSink {
     this.#resolveEnded?.();
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#onAbort) this.#settings.signal!.removeEventListener("abort", this.#onAbort);
-    this.#drained();
+    this.#drain?.release();
     // The server has spoken: stop sending whatever is left of the request stream.
     if (!this.#stream.writableEnded && !this.#stream.destroyed) this.#stream.close(constants.NGHTTP2_CANCEL);
     if (status === null || this.#headerSeen || this.trailer.size > 0) this.#settings.onTrailer?.(this.trailer);

@@ -12,6 +12,7 @@ import { parseTimeout } from "../grpc-timeout.js";
 import { serializeMessage } from "../message-codec.js";
 import { MessageReceiver, type MessageSink } from "../message-receiver.js";
 import { writeStatus } from "../status-trailers.js";
+import { DrainWaiter } from "./drain-waiter.js";
 import { createContextValues, type ContextValues } from "../../context-values.js";
 import { peerTlsOf, type PeerTlsInfo } from "../../credentials/peer-tls.js";
 
@@ -60,7 +61,6 @@ export class ServerCall implements HandlerContext, MessageSink {
   #metadata: Metadata | undefined;
   #responseHeader: Metadata | undefined;
   #responseTrailer: Metadata | undefined;
-  #drainListening = false;
   readonly #entry: MethodEntry;
   readonly #settings: ServerCallSettings;
   readonly #receiver: MessageReceiver;
@@ -74,7 +74,7 @@ export class ServerCall implements HandlerContext, MessageSink {
   #trailers: Trailers | undefined;
   #sendCompression: Compression | undefined;
   #compressMessages = true;
-  #drainWaiter: (() => void) | undefined;
+  #drain: DrainWaiter | undefined;
   /** Requests of a unary-request method, until the client half-closes. */
   #single: Message | undefined;
   #count = 0;
@@ -356,19 +356,8 @@ export class ServerCall implements HandlerContext, MessageSink {
   #write(payload: Uint8Array, compressed: boolean): Promise<void> | undefined {
     if (this.#done) return undefined;
     if (writeEnvelope(this.#stream, payload, compressed, false)) return undefined;
-    if (!this.#drainListening) {
-      this.#drainListening = true;
-      this.#stream.on("drain", () => this.#releaseDrain());
-    }
-    return new Promise((resolve) => (this.#drainWaiter = resolve));
+    return (this.#drain ??= new DrainWaiter()).wait(this.#stream);
   }
-
-  #releaseDrain(): void {
-    const w = this.#drainWaiter;
-    this.#drainWaiter = undefined;
-    w?.();
-  }
-
 
   #respond(): void {
     this.#headersSent = true;
@@ -448,7 +437,7 @@ export class ServerCall implements HandlerContext, MessageSink {
     this.#done = true;
     this.#settings.active.delete(this);
     if (this.#timer) clearTimeout(this.#timer);
-    this.#releaseDrain();
+    this.#drain?.release();
     this.#queue?.end(reason ?? new RpcError(Code.CANCELLED, "the call has ended"));
     // The reason is built only if a signal exists or is asked for later: most calls never look.
     this.#abortReason = reason;

@@ -83,7 +83,7 @@ async function main(): Promise<number> {
   const minutes = (Date.now() - started.getTime()) / 60_000;
   const header =
     `## ${settings.mode === "quick" ? "Quick run" : "Run"} of ${started.toISOString().slice(0, 16).replace("T", " ")} UTC (${minutes.toFixed(1)} min)\n\n` +
-    `Machine: ${machineLine(machine)}.\n` +
+    `tsgrpc: ${machine.tsgrpc}. Machine: ${machineLine(machine)}.\n` +
     (notes.length ? `\n${notes.map((n) => `Note: ${n}.`).join("\n")}\n` : "");
   const report = `${header}\n${renderReport(results, settings, targets)}`;
   process.stdout.write(`\n${report}`);

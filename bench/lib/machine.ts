@@ -4,6 +4,8 @@ import os from "node:os";
 import { CORES } from "./child.js";
 
 export interface Machine {
+  /** The commit measured, with "+ uncommitted changes in src/" when the working tree differs. */
+  tsgrpc: string;
   cpu: string;
   cores: number;
   memoryGiB: number;
@@ -17,6 +19,7 @@ export interface Machine {
 export function describeMachine(): Machine {
   const h2load = spawnSync("h2load", ["--version"], { encoding: "utf8" });
   return {
+    tsgrpc: describeCommit(),
     cpu: os.cpus()[0]?.model.trim() ?? "unknown",
     cores: os.availableParallelism(),
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
@@ -26,6 +29,14 @@ export function describeMachine(): Machine {
     pinning: CORES ? `servers on core ${CORES.server}, load generators on core ${CORES.load} (taskset)` : "none (fewer than 2 cores or no taskset)",
     loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
+}
+
+function describeCommit(): string {
+  const root = new URL("../..", import.meta.url);
+  const head = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" });
+  if (head.status !== 0) return "unknown commit";
+  const dirty = spawnSync("git", ["status", "--porcelain", "--", "src"], { cwd: root, encoding: "utf8" });
+  return `${head.stdout.trim()}${dirty.stdout.trim() ? " + uncommitted changes in src/" : ""}`;
 }
 
 export function machineLine(m: Machine): string {

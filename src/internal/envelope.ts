@@ -59,6 +59,8 @@ export function writeEnvelope(stream: Writable, payload: Uint8Array, compressed:
 export class EnvelopeReader {
   readonly #maxBytes: number;
   #chunks: Buffer[] = [];
+  /** Bytes of `#chunks[0]` already consumed: chunks are read in place, not re-sliced. */
+  #offset = 0;
   #buffered = 0;
   /** Length of the message whose prefix was read, or -1 while reading a prefix. */
   #length = -1;
@@ -80,54 +82,75 @@ export class EnvelopeReader {
     for (;;) {
       if (this.#length < 0) {
         if (this.#buffered < prefixBytes) return out;
-        const prefix = this.#take(prefixBytes);
-        const flags = prefix[0]!;
-        if (flags > 1) {
-          throw new RpcError(Code.INTERNAL, `protocol error: invalid message flags 0x${flags.toString(16)}`);
-        }
-        const length = ((prefix[1]! << 24) >>> 0) + (prefix[2]! << 16) + (prefix[3]! << 8) + prefix[4]!;
-        if (length > this.#maxBytes) {
-          throw new RpcError(
-            Code.RESOURCE_EXHAUSTED,
-            `message of ${length} bytes is larger than the limit of ${this.#maxBytes} bytes`,
-          );
-        }
-        this.#length = length;
-        this.#compressed = flags === 1;
+        this.#readPrefix();
       }
       if (this.#buffered < this.#length) return out;
-      const data = this.#take(this.#length);
-      out.push({ compressed: this.#compressed, data });
+      out.push({ compressed: this.#compressed, data: this.#take(this.#length) });
       this.#length = -1;
     }
   }
 
-  /** Removes `n` buffered bytes from the front: a view when one chunk holds them all. */
-  #take(n: number): Buffer {
+  #readPrefix(): void {
+    let flags: number;
+    let length: number;
+    const first = this.#chunks[0]!;
+    const o = this.#offset;
+    if (first.byteLength - o >= prefixBytes) {
+      flags = first[o]!;
+      length = first.readUInt32BE(o + 1);
+      this.#skip(prefixBytes);
+    } else {
+      const prefix = this.#take(prefixBytes);
+      flags = prefix[0]!;
+      length = ((prefix[1]! << 24) >>> 0) + (prefix[2]! << 16) + (prefix[3]! << 8) + prefix[4]!;
+    }
+    if (flags > 1) {
+      throw new RpcError(Code.INTERNAL, `protocol error: invalid message flags 0x${flags.toString(16)}`);
+    }
+    if (length > this.#maxBytes) {
+      throw new RpcError(Code.RESOURCE_EXHAUSTED, `message of ${length} bytes is larger than the limit of ${this.#maxBytes} bytes`);
+    }
+    this.#length = length;
+    this.#compressed = flags === 1;
+  }
+
+  /** Drops `n` bytes that lie inside the first chunk. */
+  #skip(n: number): void {
     this.#buffered -= n;
-    const first = this.#chunks[0];
-    if (n === 0) return Buffer.alloc(0);
-    if (first!.byteLength > n) {
-      this.#chunks[0] = first!.subarray(n);
-      return first!.subarray(0, n);
-    }
-    if (first!.byteLength === n) {
+    this.#offset += n;
+    if (this.#offset === this.#chunks[0]!.byteLength) {
       this.#chunks.shift();
-      return first!;
+      this.#offset = 0;
     }
-    const out = Buffer.allocUnsafe(n);
-    let offset = 0;
-    while (offset < n) {
+  }
+
+  /** Removes `n` buffered bytes from the front: a view when one chunk holds them all. */
+  #take(n: number): Uint8Array {
+    if (n === 0) return new Uint8Array(0);
+    const first = this.#chunks[0]!;
+    const o = this.#offset;
+    if (first.byteLength - o >= n) {
+      const view = new Uint8Array(first.buffer, first.byteOffset + o, n);
+      this.#skip(n);
+      return view;
+    }
+    this.#buffered -= n;
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
       const chunk = this.#chunks[0]!;
-      const want = n - offset;
-      if (chunk.byteLength <= want) {
-        out.set(chunk, offset);
-        offset += chunk.byteLength;
+      const from = this.#offset;
+      const want = n - filled;
+      const have = chunk.byteLength - from;
+      if (have <= want) {
+        out.set(from === 0 ? chunk : chunk.subarray(from), filled);
+        filled += have;
         this.#chunks.shift();
+        this.#offset = 0;
       } else {
-        out.set(chunk.subarray(0, want), offset);
-        this.#chunks[0] = chunk.subarray(want);
-        offset = n;
+        out.set(chunk.subarray(from, from + want), filled);
+        this.#offset = from + want;
+        filled = n;
       }
     }
     return out;

@@ -269,8 +269,10 @@ export class ServerCall implements HandlerContext, MessageSink {
       stream: streaming,
       method: this.method,
       side: "server",
-      header: this.metadata,
-      // A getter: the AbortController behind it is made only if someone asks.
+      // Getters: the metadata and the AbortController behind them are made only if someone asks.
+      get header() {
+        return ctx.metadata;
+      },
       get signal() {
         return ctx.signal;
       },

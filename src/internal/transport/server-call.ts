@@ -95,7 +95,7 @@ export class ServerCall implements HandlerContext, MessageSink {
     (stream as CallStream)[kCall] = this;
     stream.on("wantTrailers", onWantTrailers);
     stream.on("close", onClose);
-    stream.on("error", noop);
+    // 'error' already has a listener: the server adds one to every stream it sees.
     settings.active.add(this);
     this.#start(headers);
   }
@@ -487,4 +487,3 @@ function onClose(this: CallStream): void {
   this[kCall].onClose();
 }
 
-function noop(): void {}

@@ -58,6 +58,11 @@ export class MessageReceiver {
     }
   }
 
+  /** Whether every message received so far has been delivered (no decompression under way). */
+  get idle(): boolean {
+    return this.#pending === undefined;
+  }
+
   /** Runs `fn` once every message received so far has been delivered (at once when none waits). */
   whenIdle(fn: () => void): void {
     if (this.#pending) this.#pending.then(fn);

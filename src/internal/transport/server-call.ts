@@ -179,9 +179,7 @@ export class ServerCall implements HandlerContext, MessageSink {
       this.#receiver.compression = c;
     }
     const stream = this.#stream;
-    stream.on("data", (chunk: Buffer) => {
-      if (!this.#done) this.#receiver.push(chunk);
-    });
+    stream.on("data", onData);
     const kind = this.method.methodKind;
     if (kind === "client_streaming" || kind === "bidi_streaming") {
       this.#queue = new AsyncQueue<Message>(
@@ -204,7 +202,7 @@ export class ServerCall implements HandlerContext, MessageSink {
       );
       this.#invoke(true, this.#requestIterable(this.#queue));
     } else {
-      stream.on("end", () => this.#receiver.whenIdle(() => this.#requestComplete()));
+      stream.on("end", onUnaryRequestEnd);
     }
   }
 
@@ -384,6 +382,17 @@ export class ServerCall implements HandlerContext, MessageSink {
     return t;
   }
 
+  /** @internal A DATA chunk of the request. */
+  onData(chunk: Buffer): void {
+    if (!this.#done) this.#receiver.push(chunk);
+  }
+
+  /** @internal The client half-closed a unary-request call: run it once every message is in. */
+  onUnaryRequestEnd(): void {
+    if (this.#receiver.idle) this.#requestComplete();
+    else this.#receiver.whenIdle(() => this.#requestComplete());
+  }
+
   /** @internal The stream asks for trailers: all data is out. */
   onWantTrailers(): void {
     const t = this.#trailers ?? { "grpc-status": String(Code.INTERNAL) };
@@ -482,6 +491,12 @@ type CallStream = ServerHttp2Stream & { [kCall]: ServerCall };
 // `this`), instead of closures made per call.
 function onWantTrailers(this: CallStream): void {
   this[kCall].onWantTrailers();
+}
+function onData(this: CallStream, chunk: Buffer): void {
+  this[kCall].onData(chunk);
+}
+function onUnaryRequestEnd(this: CallStream): void {
+  this[kCall].onUnaryRequestEnd();
 }
 function onClose(this: CallStream): void {
   this[kCall].onClose();

@@ -30,21 +30,27 @@ const copyLimitBytes = 16 * 1024;
  * one buffer; large ones go out as prefix and payload in one corked write,
  * which spares a copy of the payload.
  */
-export function writeEnvelope(stream: Writable, payload: Uint8Array, compressed: boolean, end: boolean): boolean {
+export function writeEnvelope(
+  stream: Writable,
+  payload: Uint8Array,
+  compressed: boolean,
+  end: boolean,
+  written?: (error?: Error | null) => void,
+): boolean {
   if (payload.byteLength < copyLimitBytes) {
     const frame = encodeEnvelope(payload, compressed);
     if (end) {
       stream.end(frame);
       return true;
     }
-    return stream.write(frame);
+    return written ? stream.write(frame, written) : stream.write(frame);
   }
   const prefix = Buffer.allocUnsafe(prefixBytes);
   prefix[0] = compressed ? 1 : 0;
   prefix.writeUInt32BE(payload.byteLength, 1);
   stream.cork();
   stream.write(prefix);
-  const ok = end ? (stream.end(payload), true) : stream.write(payload);
+  const ok = end ? (stream.end(payload), true) : written ? stream.write(payload, written) : stream.write(payload);
   stream.uncork();
   return ok;
 }

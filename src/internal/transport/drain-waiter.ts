@@ -18,6 +18,17 @@ export class DrainWaiter {
     return new Promise((resolve) => (this.#waiter = resolve));
   }
 
+  /**
+   * Writes with `write(done)` and resolves once that write has been flushed
+   * (or on `release()`): for a sender that already has enough queued.
+   */
+  flushed(write: (done: () => void) => void): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waiter = resolve;
+      write(() => this.release());
+    });
+  }
+
   /** Lets a waiting writer go on: the stream drained, or the call ended. */
   release(): void {
     const w = this.#waiter;

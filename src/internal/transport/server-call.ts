@@ -18,6 +18,8 @@ import { peerTlsOf, type PeerTlsInfo } from "../../credentials/peer-tls.js";
 
 /** How many request messages may wait for a slow handler before the stream pauses. */
 const highWaterMark = 16;
+/** Bytes of response messages queued on a stream past which each write waits to be flushed. */
+const queuedBytesLimit = 2048;
 
 /** A registered method: its descriptor and its handler behind the server's interceptors. */
 export interface MethodEntry {
@@ -355,7 +357,14 @@ export class ServerCall implements HandlerContext, MessageSink {
 
   #write(payload: Uint8Array, compressed: boolean): Promise<void> | undefined {
     if (this.#done) return undefined;
-    if (writeEnvelope(this.#stream, payload, compressed, false)) return undefined;
+    const stream = this.#stream;
+    // Node buffers up to 16 KiB per stream before write() says stop: hundreds
+    // of small messages for a client that does not read. Past a few KiB, wait
+    // until each message is flushed, so a blocked call holds little memory.
+    if (stream.writableLength >= queuedBytesLimit) {
+      return (this.#drain ??= new DrainWaiter()).flushed((done) => writeEnvelope(stream, payload, compressed, false, done));
+    }
+    if (writeEnvelope(stream, payload, compressed, false)) return undefined;
     return (this.#drain ??= new DrainWaiter()).wait(this.#stream);
   }
 

@@ -2,7 +2,7 @@
 import { createClient, ConnectError, Code } from "@connectrpc/connect";
 import { createWritableIterable } from "@connectrpc/connect/protocol";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { BenchmarkService } from "../gen/grpc/testing/benchmark_service_pb.js";
+import { BenchmarkService } from "../../interop/gen/grpc/testing/benchmark_service_pb.js";
 import { requestFor, type SimpleRequest } from "../lib/messages.js";
 import { checkSize, type BenchClient, type BenchClientOptions, type PingPong } from "./bench-client.js";
 

@@ -1,7 +1,7 @@
 /** `@grpc/grpc-js` as a BenchClient, through its generic client API. */
 import { once } from "node:events";
 import * as grpc from "@grpc/grpc-js";
-import { BenchmarkService } from "../gen/grpc/testing/benchmark_service_pb.js";
+import { BenchmarkService } from "../../interop/gen/grpc/testing/benchmark_service_pb.js";
 import { grpcJsDefinition } from "../lib/grpc-js-definition.js";
 import { requestFor, type SimpleResponse } from "../lib/messages.js";
 import { checkSize, type BenchClient, type BenchClientOptions, type PingPong } from "./bench-client.js";

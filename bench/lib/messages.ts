@@ -8,7 +8,7 @@ import {
   SimpleResponseSchema,
   type SimpleRequest,
   type SimpleResponse,
-} from "../gen/grpc/testing/messages_pb.js";
+} from "../../interop/gen/grpc/testing/messages_pb.js";
 
 export { SimpleRequestSchema, SimpleResponseSchema };
 export type { SimpleRequest, SimpleResponse };

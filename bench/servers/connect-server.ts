@@ -2,7 +2,7 @@
 import http2 from "node:http2";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { BenchmarkService } from "../gen/grpc/testing/benchmark_service_pb.js";
+import { BenchmarkService } from "../../interop/gen/grpc/testing/benchmark_service_pb.js";
 import { responseFor } from "../lib/messages.js";
 import type { BenchServer, BenchServerOptions } from "./bench-server.js";
 import { listenHttp2 } from "./listen-http2.js";

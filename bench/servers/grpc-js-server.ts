@@ -1,6 +1,6 @@
 /** `@grpc/grpc-js` serving BenchmarkService, written as its users would. */
 import * as grpc from "@grpc/grpc-js";
-import { BenchmarkService } from "../gen/grpc/testing/benchmark_service_pb.js";
+import { BenchmarkService } from "../../interop/gen/grpc/testing/benchmark_service_pb.js";
 import { grpcJsDefinition } from "../lib/grpc-js-definition.js";
 import { responseFor, type SimpleRequest, type SimpleResponse } from "../lib/messages.js";
 import type { BenchServer, BenchServerOptions } from "./bench-server.js";

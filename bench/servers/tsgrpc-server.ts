@@ -1,6 +1,6 @@
 /** tsgrpc serving BenchmarkService, from the repository's own source. */
 import { createServer } from "../../src/index.js";
-import { BenchmarkService } from "../gen/grpc/testing/benchmark_service_pb.js";
+import { BenchmarkService } from "../../interop/gen/grpc/testing/benchmark_service_pb.js";
 import { responseFor } from "../lib/messages.js";
 import type { BenchServer, BenchServerOptions } from "./bench-server.js";
 

@@ -49,6 +49,7 @@ export function createClient<S extends DescService>(service: S, channel: Channel
   const base = applyInterceptors(channel.call, chain);
   const client: Record<string, unknown> = {};
   for (const method of service.methods) {
+    // Per-call interceptors run innermost, next to the transport.
     client[method.localName] = methodFn(method, (o) =>
       o?.interceptors?.length ? applyInterceptors(channel.call, [...chain, ...o.interceptors]) : base,
     );
@@ -56,7 +57,6 @@ export function createClient<S extends DescService>(service: S, channel: Channel
   return client as Client<S>;
 }
 
-/** Per-call interceptors run innermost, next to the transport. */
 function methodFn(method: DescMethod, next: (o: CallOptions | undefined) => CallFn): unknown {
   switch (method.methodKind) {
     case "unary":
@@ -125,8 +125,9 @@ function lazyStream(start: () => Promise<UnaryResponse | StreamResponse>): Async
       const open = () =>
         (starting ??= start().then((r) => (inner = (r as StreamResponse).message[Symbol.asyncIterator]())));
       return {
-        async next() {
-          return (inner ?? (await open())).next();
+        // Not async: once open, each message costs the inner iterator's promise only.
+        next() {
+          return inner ? inner.next() : open().then((it) => it.next());
         },
         async return() {
           if (!inner && !starting) return { done: true, value: undefined };

@@ -82,7 +82,8 @@ export class ServerCall implements HandlerContext, MessageSink {
   #count = 0;
   /** Requests of a streaming-request method. */
   #queue: AsyncQueue<Message> | undefined;
-  #queuedFlags: boolean[] = [];
+  /** Compressed flags of queued requests; only kept when the request stream has an encoding. */
+  #queuedFlags: boolean[] | undefined;
 
   constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, entry: MethodEntry, settings: ServerCallSettings) {
     this.#stream = stream;
@@ -202,7 +203,8 @@ export class ServerCall implements HandlerContext, MessageSink {
           });
         }),
       );
-      this.#invoke(true, this.#requestIterable(this.#queue));
+      // Without an encoding no message can be compressed: hand the queue over as it is.
+      this.#invoke(true, this.#receiver.compression ? this.#requestIterable(this.#queue) : this.#queue);
     } else {
       stream.on("end", onUnaryRequestEnd);
     }
@@ -210,7 +212,7 @@ export class ServerCall implements HandlerContext, MessageSink {
 
   /** The handler's view of the request stream: it records each message's compressed flag as it is read. */
   #requestIterable(queue: AsyncQueue<Message>): AsyncIterable<Message> {
-    const flags = this.#queuedFlags;
+    const flags = (this.#queuedFlags = []);
     return {
       [Symbol.asyncIterator]: () => ({
         next: () =>
@@ -227,7 +229,7 @@ export class ServerCall implements HandlerContext, MessageSink {
   message(msg: Message, compressed: boolean): void {
     if (this.#done) return;
     if (this.#queue) {
-      this.#queuedFlags.push(compressed);
+      this.#queuedFlags?.push(compressed);
       this.#queue.push(msg);
       return;
     }

@@ -57,13 +57,8 @@ export class Http2Connection implements Connection {
     if (!entry || entry.session.closed || entry.session.destroyed) entry = this.#connect();
     const stream = entry.session.request(headers);
     if (entry.active++ === 0) entry.session.ref();
-    stream.once("close", () => {
-      if (--entry.active !== 0) return;
-      if (!entry.session.destroyed) entry.session.unref();
-      // Node leaves the socket of a session that a TLS alert destroyed open (a server that wants a
-      // client certificate): close it, or it keeps the process alive.
-      else if (entry.socket && !entry.socket.destroyed) entry.socket.destroy();
-    });
+    (stream as EntryStream)[kEntry] = entry;
+    stream.on("close", onStreamClose);
     return stream;
   }
 
@@ -109,4 +104,17 @@ export class Http2Connection implements Connection {
     this.#current = entry;
     return entry;
   }
+}
+
+const kEntry = Symbol("tsgrpc.sessionEntry");
+type EntryStream = http2.ClientHttp2Stream & { [kEntry]: SessionEntry };
+
+/** Shared by every stream (no closure per call): the last stream of a session lets the process exit. */
+function onStreamClose(this: EntryStream): void {
+  const entry = this[kEntry];
+  if (--entry.active !== 0) return;
+  if (!entry.session.destroyed) entry.session.unref();
+  // Node leaves the socket of a session that a TLS alert destroyed open (a server that wants a
+  // client certificate): close it, or it keeps the process alive.
+  else if (entry.socket && !entry.socket.destroyed) entry.socket.destroy();
 }

@@ -25,6 +25,7 @@ export type { ContextKey, ContextValues } from "./context-values.js";
 export type { PeerTlsInfo, PeerCertificate } from "./credentials/peer-tls.js";
 export type { ServiceImpl, MethodImpl } from "./server/service-impl.js";
 export { createChannel } from "./client/channel.js";
+export type { Transport } from "./client/transport.js";
 export type { Channel, ChannelOptions, ChannelTlsOptions } from "./client/channel.js";
 export { createClient } from "./client/create-client.js";
 export type { Client, ClientMethod, ClientOptions } from "./client/create-client.js";
@@ -38,6 +39,10 @@ export type { Detail } from "./status/details.js";
 export { Metadata } from "./metadata/metadata.js";
 export type { MetadataInit, MetadataValue } from "./metadata/metadata.js";
 export { createWritableIterable } from "./writable-iterable.js";
+export { protoCodec } from "./codec/proto-codec.js";
+export { createJsonCodec } from "./codec/json-codec.js";
+export type { JsonCodecOptions } from "./codec/json-codec.js";
+export type { Codec } from "./codec/codec.js";
 export type { WritableIterable } from "./writable-iterable.js";
 
 // For library authors: the interceptor model.

@@ -9,6 +9,9 @@ import { serializeMessage } from "../internal/message-codec.js";
 import { ClientCall } from "../internal/transport/client-call.js";
 import { Http2Connection, type Connection } from "../internal/transport/http2-connection.js";
 import { parseTarget } from "./target.js";
+import type { Transport } from "./transport.js";
+import type { Codec } from "../codec/codec.js";
+import { protoCodec } from "../codec/proto-codec.js";
 import { noteChannelCreated } from "../internal/deadline-propagation.js";
 import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
 import { checkCallCredentials, withCallCredentials, type CallCredentials } from "../credentials/call-credentials.js";
@@ -39,6 +42,12 @@ export interface ChannelOptions {
   compression?: "identity" | CompressionName;
   /** Interceptors for every call on this channel, outermost first. */
   interceptors?: Interceptor[];
+  /**
+   * How messages are serialized: `protoCodec` (binary, `application/grpc`,
+   * the default) or `createJsonCodec()` (`application/grpc+json`, for
+   * servers that read it), or a codec of your own.
+   */
+  codec?: Codec;
   /** Appended to tsgrpc's `user-agent`. */
   userAgent?: string;
   /**
@@ -53,16 +62,15 @@ export interface ChannelOptions {
 
 /**
  * A channel to one target: the HTTP/2 connection(s) that calls share, and
- * what every call on it has in common. Create clients on it with
- * `createClient`; `close` it when done. Creating one does no I/O.
+ * what every call on it has in common. It is the `Transport` of the clients
+ * created on it (`createClient`); `close` it when done. Creating one does no
+ * I/O.
  */
-export interface Channel {
+export interface Channel extends Transport {
   readonly target: string;
   /** Closes the connection once calls in flight end; new calls fail with UNAVAILABLE. */
   close(): void;
-  /** The channel's transport step, for `createClient`. @internal */
-  readonly call: CallFn;
-  /** @internal */
+  /** The channel's interceptors (`ChannelOptions.interceptors`). */
   readonly interceptors: readonly Interceptor[];
 }
 
@@ -89,7 +97,9 @@ export function createChannel(target: string, options: ChannelOptions = {}): Cha
     compression: checkCompressionName(options.compression, "createChannel"),
     userAgent: options.userAgent ? `${options.userAgent} ${userAgentBase}` : userAgentBase,
     acceptEncoding: ["identity", ...supportedEncodings].join(","),
+    codec: checkCodec(options.codec),
   };
+  const contentType = defaults.codec === protoCodec ? "application/grpc" : `application/grpc+${defaults.codec.name}`;
   const paths = new WeakMap<DescMethod, string>();
   const pathOf = (m: DescMethod) => {
     let p = paths.get(m);
@@ -109,7 +119,7 @@ export function createChannel(target: string, options: ChannelOptions = {}): Cha
     let firstBytes: Uint8Array | undefined;
     if (!req.stream) {
       try {
-        firstBytes = serializeMessage(method.input, req.message, maxSendBytes);
+        firstBytes = serializeMessage(defaults.codec, method.input, req.message, maxSendBytes);
       } catch (e) {
         return Promise.reject(e);
       }
@@ -118,7 +128,7 @@ export function createChannel(target: string, options: ChannelOptions = {}): Cha
     const headers: OutgoingHttpHeaders = {
       ":method": "POST",
       ":path": pathOf(method),
-      "content-type": "application/grpc",
+      "content-type": contentType,
       te: "trailers",
       "user-agent": defaults.userAgent,
       "grpc-accept-encoding": defaults.acceptEncoding,
@@ -134,6 +144,7 @@ export function createChannel(target: string, options: ChannelOptions = {}): Cha
     }
     const clientCall = new ClientCall(stream, {
       output: method.output,
+      codec: defaults.codec,
       maxReceiveBytes: o.maxReceiveBytes ?? defaults.maxReceiveBytes,
       sendCompression: compressionName ? findCompression(compressionName) : undefined,
       deadline,
@@ -142,7 +153,7 @@ export function createChannel(target: string, options: ChannelOptions = {}): Cha
       onTrailer: o.onTrailer,
     });
     if (firstBytes) clientCall.sendLast(firstBytes);
-    else void pumpRequests(clientCall, req as StreamRequest, maxSendBytes, o.compressMessage);
+    else void pumpRequests(clientCall, req as StreamRequest, defaults.codec, maxSendBytes, o.compressMessage);
     const outputStreams = method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
     if (outputStreams) {
       const res: StreamResponse = {
@@ -188,6 +199,7 @@ export function createChannel(target: string, options: ChannelOptions = {}): Cha
 async function pumpRequests(
   call: ClientCall,
   req: StreamRequest,
+  codec: Codec,
   maxSendBytes: number,
   compressMessage: ((m: Message, i: number) => boolean) | undefined,
 ): Promise<void> {
@@ -205,7 +217,7 @@ async function pumpRequests(
         call.closeSend();
         return;
       }
-      const bytes = serializeMessage(req.method.input, r.value, maxSendBytes);
+      const bytes = serializeMessage(codec, req.method.input, r.value, maxSendBytes);
       const wait = call.send(bytes, compressMessage ? compressMessage(r.value, index) : true);
       index++;
       if (wait) await wait;
@@ -217,6 +229,15 @@ async function pumpRequests(
 }
 
 const endedMarker: unique symbol = Symbol("ended");
+
+function checkCodec(codec: Codec | undefined): Codec {
+  if (codec === undefined) return protoCodec;
+  if (!codec || typeof codec.name !== "string" || typeof codec.encode !== "function" || typeof codec.decode !== "function") {
+    throw new TypeError("createChannel: codec must be a Codec (name, encode, decode)");
+  }
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(codec.name)) throw new TypeError(`createChannel: codec name "${codec.name}" is not a lowercase content subtype`);
+  return codec;
+}
 
 function abortError(): Error {
   const e = new Error("the call was cancelled by the client");

@@ -4,7 +4,7 @@ import { applyInterceptors, type CallFn, type Interceptor, type StreamResponse, 
 import { Metadata } from "../metadata/metadata.js";
 import { toMessage } from "../internal/message-codec.js";
 import type { CallOptions } from "./call-options.js";
-import type { Channel } from "./channel.js";
+import type { Transport } from "./transport.js";
 import { inheritCall } from "../internal/deadline-propagation.js";
 
 type Init<D extends DescMessage> = MessageInitShape<D>;
@@ -36,7 +36,8 @@ export interface ClientOptions {
 }
 
 /**
- * Creates a client of `service` on `channel`.
+ * Creates a client of `service` whose calls go through `transport`: a
+ * channel, or any other `Transport` (the in-memory ones of `tsgrpc/testing`).
  *
  * ```ts
  * const users = createClient(UserService, createChannel("http://127.0.0.1:50051"));
@@ -44,14 +45,16 @@ export interface ClientOptions {
  * for await (const u of users.listUsers({ pageSize: 10 })) console.log(u.name);
  * ```
  */
-export function createClient<S extends DescService>(service: S, channel: Channel, options: ClientOptions = {}): Client<S> {
-  const chain = [...channel.interceptors, ...(options.interceptors ?? [])];
-  const base = applyInterceptors(channel.call, chain);
+export function createClient<S extends DescService>(service: S, transport: Transport, options: ClientOptions = {}): Client<S> {
+  if (!transport || typeof transport.call !== "function") throw new TypeError("createClient: the second argument must be a channel or another Transport");
+  const call: CallFn = transport.call.bind(transport);
+  const chain = [...(transport.interceptors ?? []), ...(options.interceptors ?? [])];
+  const base = applyInterceptors(call, chain);
   const client: Record<string, unknown> = {};
   for (const method of service.methods) {
     // Per-call interceptors run innermost, next to the transport.
     client[method.localName] = methodFn(method, (o) =>
-      o?.interceptors?.length ? applyInterceptors(channel.call, [...chain, ...o.interceptors]) : base,
+      o?.interceptors?.length ? applyInterceptors(call, [...chain, ...o.interceptors]) : base,
     );
   }
   return client as Client<S>;

@@ -1,5 +1,10 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { HandlerContext } from "../server/handler-context.js";
+
+/** What an outgoing call inherits from the incoming call it is made in (a handler's context). */
+export interface CallScope {
+  readonly deadline: number | undefined;
+  readonly signal: AbortSignal;
+}
 
 /**
  * The call a handler is serving, for the tsgrpc client calls it makes: they
@@ -12,7 +17,7 @@ import type { HandlerContext } from "../server/handler-context.js";
  * a channel: a server that never calls out has nothing to propagate and
  * never pays. `createServer({ propagateCallContext: false })` turns it off.
  */
-const inbound = new AsyncLocalStorage<HandlerContext>();
+const inbound = new AsyncLocalStorage<CallScope>();
 
 let channelsExist = false;
 
@@ -27,7 +32,7 @@ export function propagationActive(): boolean {
 }
 
 /** Runs `fn` (the interceptor chain and the handler) as part of the call of `ctx`. */
-export function runInCall<T>(ctx: HandlerContext, fn: () => T): T {
+export function runInCall<T>(ctx: CallScope, fn: () => T): T {
   return inbound.run(ctx, fn);
 }
 
@@ -45,7 +50,7 @@ export function outsideCall<T>(fn: () => T): T {
  * async generator's body runs in whatever context calls `next()`, and that
  * is the server's writer, not the handler.
  */
-export function bindToCall<T>(ctx: HandlerContext, source: AsyncIterable<T>): AsyncIterable<T> {
+export function bindToCall<T>(ctx: CallScope, source: AsyncIterable<T>): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator]() {
       const it = inbound.run(ctx, () => source[Symbol.asyncIterator]());

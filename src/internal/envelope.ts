@@ -2,20 +2,27 @@ import type { Writable } from "node:stream";
 import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 
-/** One length-prefixed gRPC message as read off the wire. */
+/** One length-prefixed message as read off the wire. */
 export interface Envelope {
-  /** The compressed flag: the payload is encoded with the stream's `grpc-encoding`. */
-  compressed: boolean;
+  /**
+   * The flag byte. Bit 0 (`flagCompressed`) says the payload is encoded with
+   * the stream's `grpc-encoding`; other bits are the protocol's: gRPC-Web
+   * marks its trailer frame with 0x80, Connect its end-of-stream with 0x02.
+   */
+  flags: number;
   data: Uint8Array;
 }
+
+/** The compressed flag, in every protocol that frames messages this way. */
+export const flagCompressed = 0x01;
 
 /** Bytes of the prefix: one flag byte, four length bytes (big-endian). */
 export const prefixBytes = 5;
 
-/** Frames `payload` as one gRPC message, in a single new buffer. */
-export function encodeEnvelope(payload: Uint8Array, compressed = false): Buffer {
+/** Frames `payload` as one message with `flags` (or just the compressed flag), in a single new buffer. */
+export function encodeEnvelope(payload: Uint8Array, flags: number | boolean = 0): Buffer {
   const out = Buffer.allocUnsafe(prefixBytes + payload.byteLength);
-  out[0] = compressed ? 1 : 0;
+  out[0] = flags === true ? flagCompressed : flags === false ? 0 : flags;
   out.writeUInt32BE(payload.byteLength, 1);
   out.set(payload, prefixBytes);
   return out;
@@ -33,12 +40,12 @@ const copyLimitBytes = 16 * 1024;
 export function writeEnvelope(
   stream: Writable,
   payload: Uint8Array,
-  compressed: boolean,
+  flags: number,
   end: boolean,
   written?: (error?: Error | null) => void,
 ): boolean {
   if (payload.byteLength < copyLimitBytes) {
-    const frame = encodeEnvelope(payload, compressed);
+    const frame = encodeEnvelope(payload, flags);
     if (end) {
       stream.end(frame);
       return true;
@@ -46,7 +53,7 @@ export function writeEnvelope(
     return written ? stream.write(frame, written) : stream.write(frame);
   }
   const prefix = Buffer.allocUnsafe(prefixBytes);
-  prefix[0] = compressed ? 1 : 0;
+  prefix[0] = flags;
   prefix.writeUInt32BE(payload.byteLength, 1);
   stream.cork();
   stream.write(prefix);
@@ -59,21 +66,24 @@ export function writeEnvelope(
  * Splits a byte stream into messages, whatever the split of the DATA frames:
  * `push` takes chunks as they arrive and returns the messages they complete.
  * A message over `maxBytes` fails with RESOURCE_EXHAUSTED before its body is
- * buffered; a reserved flag bit fails with INTERNAL. Payloads that sit inside
- * one chunk are views of it, not copies.
+ * buffered; a flag bit outside `allowedFlags` fails with INTERNAL. Payloads
+ * that sit inside one chunk are views of it, not copies.
  */
 export class EnvelopeReader {
   readonly #maxBytes: number;
+  readonly #allowedFlags: number;
   #chunks: Buffer[] = [];
   /** Bytes of `#chunks[0]` already consumed: chunks are read in place, not re-sliced. */
   #offset = 0;
   #buffered = 0;
   /** Length of the message whose prefix was read, or -1 while reading a prefix. */
   #length = -1;
-  #compressed = false;
+  #flags = 0;
 
-  constructor(maxBytes: number) {
+  /** `allowedFlags`: the flag bits the protocol permits in this direction (default: only compressed). */
+  constructor(maxBytes: number, allowedFlags = flagCompressed) {
     this.#maxBytes = maxBytes;
+    this.#allowedFlags = allowedFlags;
   }
 
   /** Whether a message has started and not finished: a stream ending now is truncated. */
@@ -91,7 +101,7 @@ export class EnvelopeReader {
         this.#readPrefix();
       }
       if (this.#buffered < this.#length) return out;
-      out.push({ compressed: this.#compressed, data: this.#take(this.#length) });
+      out.push({ flags: this.#flags, data: this.#take(this.#length) });
       this.#length = -1;
     }
   }
@@ -110,14 +120,14 @@ export class EnvelopeReader {
       flags = prefix[0]!;
       length = ((prefix[1]! << 24) >>> 0) + (prefix[2]! << 16) + (prefix[3]! << 8) + prefix[4]!;
     }
-    if (flags > 1) {
+    if ((flags & ~this.#allowedFlags) !== 0) {
       throw new RpcError(Code.INTERNAL, `protocol error: invalid message flags 0x${flags.toString(16)}`);
     }
     if (length > this.#maxBytes) {
       throw new RpcError(Code.RESOURCE_EXHAUSTED, `message of ${length} bytes is larger than the limit of ${this.#maxBytes} bytes`);
     }
     this.#length = length;
-    this.#compressed = flags === 1;
+    this.#flags = flags;
   }
 
   /** Drops `n` bytes that lie inside the first chunk. */

@@ -37,3 +37,10 @@ export function parseTimeout(text: string): number | undefined {
   const msPerUnit = units.find(([u]) => u === m[2])![1];
   return Number(m[1]) * msPerUnit;
 }
+
+/**
+ * The longest delay a Node timer takes (2^31 − 1 ms, about 24.8 days);
+ * longer ones fire at once. A deadline further away than this is treated
+ * as no deadline for timing purposes (it is still sent on).
+ */
+export const maxTimerMs = 2 ** 31 - 1;

@@ -1,8 +1,7 @@
-import { create, fromBinary, isMessage, toBinary, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { create, isMessage, type DescMessage, type Message, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import type { Codec } from "../codec/codec.js";
 import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
-
-const readOptions = { readUnknownFields: true } as const;
 
 /** Builds a message of `schema` from a message or a plain init object. */
 export function toMessage<D extends DescMessage>(schema: D, init: MessageInitShape<D>): MessageShape<D> {
@@ -10,14 +9,14 @@ export function toMessage<D extends DescMessage>(schema: D, init: MessageInitSha
 }
 
 /**
- * Serializes `init` (a message or its init shape). A message over `maxBytes`
- * fails with RESOURCE_EXHAUSTED (the send limit), a value that protobuf
- * cannot encode with INTERNAL.
+ * Serializes `init` (a message or its init shape) with `codec`. A message
+ * over `maxBytes` fails with RESOURCE_EXHAUSTED (the send limit), a value
+ * that the codec cannot encode with INTERNAL.
  */
-export function serializeMessage<D extends DescMessage>(schema: D, init: MessageInitShape<D>, maxBytes: number): Uint8Array {
+export function serializeMessage<D extends DescMessage>(codec: Codec, schema: D, init: MessageInitShape<D>, maxBytes: number): Uint8Array {
   let bytes: Uint8Array;
   try {
-    bytes = toBinary(schema, toMessage(schema, init));
+    bytes = codec.encode(schema, toMessage(schema, init));
   } catch (e) {
     throw new RpcError(Code.INTERNAL, `could not serialize ${schema.typeName}: ${(e as Error).message}`, { cause: e });
   }
@@ -27,10 +26,10 @@ export function serializeMessage<D extends DescMessage>(schema: D, init: Message
   return bytes;
 }
 
-/** Parses a received message; malformed bytes fail with INTERNAL (never crash the call's owner). */
-export function parseMessage<D extends DescMessage>(schema: D, bytes: Uint8Array): MessageShape<D> {
+/** Parses a received message with `codec`; malformed bytes fail with INTERNAL (never crash the call's owner). */
+export function parseMessage(codec: Codec, schema: DescMessage, bytes: Uint8Array): Message {
   try {
-    return fromBinary(schema, bytes, readOptions);
+    return codec.decode(schema, bytes);
   } catch (e) {
     throw new RpcError(Code.INTERNAL, `could not parse ${schema.typeName}: ${(e as Error).message}`, { cause: e });
   }

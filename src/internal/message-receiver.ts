@@ -1,61 +1,66 @@
 import type { DescMessage, Message } from "@bufbuild/protobuf";
 import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
+import type { Codec } from "../codec/codec.js";
 import type { Compression } from "./compression.js";
-import { EnvelopeReader, type Envelope } from "./envelope.js";
+import { EnvelopeReader, flagCompressed } from "./envelope.js";
 import { parseMessage } from "./message-codec.js";
 
 /** Where a `MessageReceiver` hands its results. */
 export interface MessageSink {
   /** A parsed message; `compressed` tells whether it arrived with the compressed flag. */
-  message(msg: Message, compressed: boolean): void;
+  delivered(msg: Message, compressed: boolean): void;
   /** The stream broke: bad framing, a message over the limit, a failed decompression or parse. */
   fail(error: RpcError): void;
 }
 
 /**
- * The receiving half of a call, shared by client and server: turns DATA
- * chunks into parsed messages, in order, whatever the split of the frames.
- * Uncompressed messages go through synchronously; a compressed one (whose
- * inflation is async) queues everything after it until it is done, and
- * `whenIdle` lets the end of the stream wait for that queue too.
+ * The receiving half of a call, shared by client and server: turns framed
+ * payloads (`receive`, from a wire that did the framing) or raw DATA chunks
+ * (`push`, framed here) into parsed messages, in order. Uncompressed
+ * messages go through synchronously; a compressed one (whose inflation is
+ * async) queues everything after it until it is done, and `whenIdle` lets
+ * the end of the stream wait for that queue too.
  */
 export class MessageReceiver {
   readonly #schema: DescMessage;
   readonly #maxBytes: number;
-  readonly #reader: EnvelopeReader;
+  readonly #codec: Codec;
+  #reader: EnvelopeReader | undefined;
   readonly #sink: MessageSink;
   /** The stream's `grpc-encoding`; undefined for identity. */
   compression: Compression | undefined;
   #pending: Promise<void> | undefined;
   #failed = false;
 
-  constructor(schema: DescMessage, maxBytes: number, sink: MessageSink) {
+  constructor(schema: DescMessage, maxBytes: number, sink: MessageSink, codec: Codec) {
     this.#schema = schema;
     this.#maxBytes = maxBytes;
-    this.#reader = new EnvelopeReader(maxBytes);
+    this.#codec = codec;
     this.#sink = sink;
   }
 
-  /** Whether the bytes so far stop in the middle of a message. */
+  /** Whether the bytes pushed so far stop in the middle of a message. */
   get partial(): boolean {
-    return this.#reader.partial;
+    return this.#reader?.partial === true;
   }
 
+  /** Frames a DATA chunk and receives the messages it completes. */
   push(chunk: Buffer): void {
     if (this.#failed) return;
-    let envelopes: Envelope[];
     try {
-      envelopes = this.#reader.push(chunk);
+      const envelopes = (this.#reader ??= new EnvelopeReader(this.#maxBytes)).push(chunk);
+      for (let i = 0; i < envelopes.length; i++) this.receive(envelopes[i]!.data, envelopes[i]!.flags === flagCompressed);
     } catch (e) {
       this.#fail(RpcError.from(e, Code.INTERNAL));
-      return;
     }
-    for (let i = 0; i < envelopes.length; i++) {
-      const env = envelopes[i]!;
-      if (env.compressed || this.#pending) this.#queue(env);
-      else this.#deliver(env.data, false);
-    }
+  }
+
+  /** Receives one message payload, as framed (compressed or not). */
+  receive(data: Uint8Array, compressed: boolean): void {
+    if (this.#failed) return;
+    if (compressed || this.#pending) this.#queue(data, compressed);
+    else this.#deliver(data, false);
   }
 
   /** Whether every message received so far has been delivered (no decompression under way). */
@@ -69,15 +74,15 @@ export class MessageReceiver {
     else fn();
   }
 
-  #queue(env: Envelope): void {
+  #queue(payload: Uint8Array, compressed: boolean): void {
     const step = (this.#pending ?? Promise.resolve()).then(async () => {
       if (this.#failed) return;
-      let data = env.data;
-      if (env.compressed) {
+      let data = payload;
+      if (compressed) {
         if (!this.compression) throw new RpcError(Code.INTERNAL, "protocol error: compressed message without grpc-encoding");
         data = await this.compression.decompress(data, this.#maxBytes);
       }
-      this.#deliver(data, env.compressed);
+      this.#deliver(data, compressed);
     });
     const tracked: Promise<void> = step.then(
       () => {
@@ -95,12 +100,12 @@ export class MessageReceiver {
     if (this.#failed) return;
     let msg: Message;
     try {
-      msg = parseMessage(this.#schema, data);
+      msg = parseMessage(this.#codec, this.#schema, data);
     } catch (e) {
       this.#fail(e as RpcError);
       return;
     }
-    this.#sink.message(msg, compressed);
+    this.#sink.delivered(msg, compressed);
   }
 
   #fail(e: RpcError): void {

@@ -6,12 +6,15 @@ import { Code } from "../status/code.js";
 import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
 import { checkCompressionName, supportedEncodings, type CompressionName } from "../internal/compression.js";
 import { connectionWindowBytes, streamWindowBytes } from "../internal/transport/http2-connection.js";
-import { ServerCall, type ServerCallSettings } from "../internal/transport/server-call.js";
-import { writeStatus } from "../internal/status-trailers.js";
+import type { Codec } from "../codec/codec.js";
+import { protoCodec } from "../codec/proto-codec.js";
+import { createJsonCodec } from "../codec/json-codec.js";
+import type { ServerCallSettings } from "./server-call.js";
 import type { HandlerContext } from "./handler-context.js";
+import { dispatchHttp2Stream, type DispatchSettings } from "./http2-dispatch.js";
 import { Router } from "./router.js";
 import { requireClientCertificate, secureServerOptions, updateListenerTls, type ServerTlsUpdate } from "./server-tls.js";
-import { checkConnectionLimits, headerListBytes } from "./request-header-limit.js";
+import { checkConnectionLimits } from "./request-header-limit.js";
 import type { ServiceImpl } from "./service-impl.js";
 
 /** Options of a server, validated once in `createServer`. */
@@ -55,6 +58,14 @@ export interface ServerOptions {
    * false saves the per-promise cost of `AsyncLocalStorage` for good.
    */
   propagateCallContext?: boolean;
+  /**
+   * The codecs requests may use, by content subtype: `application/grpc` and
+   * `application/grpc+proto` are protobuf binary, `application/grpc+json`
+   * protobuf JSON. Default `[protoCodec, createJsonCodec()]`; give
+   * `createJsonCodec({ registry })` for JSON with `Any` fields, or drop it to
+   * refuse JSON. Requests in other content types get HTTP 415.
+   */
+  codecs?: Codec[];
 }
 
 /** TLS settings of a listening address. */
@@ -94,8 +105,8 @@ export interface Server {
    * for up to `graceMs` (default 10,000 ms), then closes what is left.
    */
   close(options?: { graceMs?: number }): Promise<void>;
-  /** The registered service names. */
-  readonly services: readonly string[];
+  /** The registered services, in registration order (for reflection, health and listings). */
+  readonly services: readonly DescService[];
   /**
    * Replaces the key and certificate (and, if given, the client CAs) of
    * every TLS address, for certificate rotation without a restart.
@@ -138,40 +149,15 @@ export function createServer(options: ServerOptions = {}): Server {
   const sessions = new Set<http2.ServerHttp2Session>();
   let closing = false;
 
-  const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags?: number, rawHeaders?: string[]) => {
-    stream.on("error", noop);
-    try {
-      // Until the client acknowledges our SETTINGS, HTTP/2 does not enforce the header limit: we do.
-      if (stream.session?.pendingSettingsAck && rawHeaders && headerListBytes(rawHeaders) > limits.maxRequestHeaderBytes) {
-        const h: Record<string, string> = { ":status": "200", "content-type": "application/grpc" };
-        writeStatus(h, Code.RESOURCE_EXHAUSTED, `request headers are larger than the server's limit of ${limits.maxRequestHeaderBytes} bytes`);
-        stream.respond(h, { endStream: true });
-        return;
-      }
-      if (headers[":method"] !== "POST") {
-        stream.respond({ ":status": 405, allow: "POST" }, { endStream: true });
-        return;
-      }
-      const ct = headers["content-type"];
-      if (typeof ct !== "string" || !isGrpcContentType(ct)) {
-        stream.respond({ ":status": 415, "content-type": "text/plain" }, { endStream: false });
-        stream.end("unsupported content-type: gRPC requests use application/grpc");
-        return;
-      }
-      const path = headers[":path"] ?? "";
-      const entry = router.find(path);
-      if (!entry) {
-        const h: Record<string, string> = { ":status": "200", "content-type": "application/grpc" };
-        writeStatus(h, Code.UNIMPLEMENTED, router.explainMissing(path));
-        stream.respond(h, { endStream: true });
-        return;
-      }
-      new ServerCall(stream, headers, entry, settings);
-    } catch {
-      // A stream that closed while we answered: nothing to do.
-      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-    }
+  const dispatch: DispatchSettings = {
+    router,
+    call: settings,
+    grpcWire: { maxReceiveBytes: settings.maxReceiveBytes, acceptEncodingHeader: settings.acceptEncodingHeader },
+    codecs: checkCodecs(options.codecs),
+    maxRequestHeaderBytes: limits.maxRequestHeaderBytes,
   };
+  const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags?: number, rawHeaders?: string[]) =>
+    dispatchHttp2Stream(stream, headers, rawHeaders, dispatch);
 
   const onSession = (session: http2.ServerHttp2Session) => {
     sessions.add(session);
@@ -260,8 +246,17 @@ function parseListenAddress(address: string): ListenOptions {
   return { host: m[1] ?? (m[2] || "0.0.0.0"), port: Number(m[3]) };
 }
 
-function isGrpcContentType(ct: string): boolean {
-  return ct.startsWith("application/grpc") && (ct.length === 16 || ct[16] === "+" || ct[16] === ";");
+function checkCodecs(codecs: Codec[] | undefined): Map<string, Codec> {
+  const byName = new Map<string, Codec>();
+  for (const codec of codecs ?? [protoCodec, createJsonCodec()]) {
+    if (!codec || typeof codec.name !== "string" || typeof codec.encode !== "function" || typeof codec.decode !== "function") {
+      throw new TypeError("createServer: codecs must be Codec objects (name, encode, decode)");
+    }
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(codec.name)) throw new TypeError(`createServer: codec name "${codec.name}" is not a lowercase content subtype`);
+    if (byName.has(codec.name)) throw new TypeError(`createServer: two codecs named "${codec.name}"`);
+    byName.set(codec.name, codec);
+  }
+  return byName;
 }
 
 function noop(): void {}

@@ -1,8 +1,8 @@
-import type { DescService } from "@bufbuild/protobuf";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import type { CallFn, Interceptor, StreamRequest, UnaryRequest } from "../interceptor.js";
 import { applyInterceptors } from "../interceptor.js";
 import { toMessage } from "../internal/message-codec.js";
-import type { MethodEntry } from "../internal/transport/server-call.js";
+import type { MethodEntry } from "./server-call.js";
 import type { HandlerContext } from "./handler-context.js";
 import { bindToCall, propagationActive, runInCall } from "../internal/deadline-propagation.js";
 
@@ -14,7 +14,7 @@ type AnyImpl = (input: unknown, ctx: HandlerContext) => unknown;
  */
 export class Router {
   readonly #methods = new Map<string, MethodEntry>();
-  readonly #services = new Set<string>();
+  readonly #services = new Map<string, DescService>();
   readonly #propagate: boolean;
 
   /** With `propagateCallContext`, handlers run inside their call's context, for the client calls they make. */
@@ -23,13 +23,15 @@ export class Router {
   }
 
   add(service: DescService, impl: Record<string, unknown>, interceptors: readonly Interceptor[]): void {
-    if (this.#services.has(service.typeName)) throw new TypeError(`service ${service.typeName} is already registered`);
+    if (this.#services.has(service.typeName)) {
+      throw new TypeError(`service ${service.typeName} is already registered: register each service once, with all its methods`);
+    }
     for (const key of Object.keys(impl)) {
       if (!service.methods.some((m) => m.localName === key)) {
         throw new TypeError(`${service.typeName} has no method "${key}" (methods: ${service.methods.map((m) => m.localName).join(", ")})`);
       }
     }
-    this.#services.add(service.typeName);
+    this.#services.set(service.typeName, service);
     for (const method of service.methods) {
       const fn = impl[method.localName];
       if (fn === undefined) continue;
@@ -83,8 +85,14 @@ export class Router {
     return this.#services.has(service) ? `method "${path.slice(slash + 1)}" of service "${service}" is not implemented` : `unknown service "${service}"`;
   }
 
-  services(): string[] {
-    return [...this.#services];
+  /** The registered services, in registration order. */
+  services(): DescService[] {
+    return [...this.#services.values()];
+  }
+
+  /** The methods that have a handler, in registration order. */
+  methods(): DescMethod[] {
+    return [...this.#methods.values()].map((e) => e.method);
   }
 }
 

@@ -1,7 +1,8 @@
 import * as http2 from "node:http2";
 import type { SecureContextOptions, TLSSocket } from "node:tls";
 import { Code } from "../status/code.js";
-import { writeStatus } from "../internal/status-trailers.js";
+import { RpcError } from "../status/rpc-error.js";
+import { respondTrailersOnly } from "../internal/transport/grpc-server-wire.js";
 import type { ServerTlsOptions } from "./create-server.js";
 
 type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags?: number, rawHeaders?: string[]) => void;
@@ -63,13 +64,7 @@ export function requireClientCertificate(onStream: StreamHandler): StreamHandler
       return;
     }
     stream.on("error", noop);
-    try {
-      const h: Record<string, string> = { ":status": "200", "content-type": "application/grpc" };
-      writeStatus(h, Code.UNAVAILABLE, refusal);
-      stream.respond(h, { endStream: true });
-    } catch {
-      // Closed meanwhile.
-    }
+    respondTrailersOnly(stream, "application/grpc", undefined, new RpcError(Code.UNAVAILABLE, refusal));
     // The connection stays open: a GOAWAY would race the client's next calls,
     // which would then see a bare REFUSED_STREAM instead of the reason.
   };

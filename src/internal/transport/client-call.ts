@@ -1,13 +1,15 @@
 import { constants, type ClientHttp2Stream, type Http2Session, type IncomingHttpHeaders } from "node:http2";
 import type { DescMessage, Message } from "@bufbuild/protobuf";
+import type { Codec } from "../../codec/codec.js";
 import { Code } from "../../status/code.js";
 import { RpcError } from "../../status/rpc-error.js";
 import { codeFromHttpStatus, codeFromRstCode } from "../../status/http-status.js";
 import { Metadata, metadataFromHeaders } from "../../metadata/metadata.js";
 import { AsyncQueue } from "../async-queue.js";
 import { findCompression, type Compression } from "../compression.js";
-import { writeEnvelope } from "../envelope.js";
+import { flagCompressed, writeEnvelope } from "../envelope.js";
 import { MessageReceiver, type MessageSink } from "../message-receiver.js";
+import { maxTimerMs } from "../grpc-timeout.js";
 import { statusFromTrailers } from "../status-trailers.js";
 import { connectionLost, connectionLostMessage, describeConnectionError } from "./connection-error.js";
 import { resetStream } from "./reset-stream.js";
@@ -19,6 +21,7 @@ const highWaterMark = 16;
 /** What a client call needs to know about itself, settled before it starts. */
 export interface ClientCallSettings {
   readonly output: DescMessage;
+  readonly codec: Codec;
   readonly maxReceiveBytes: number;
   readonly sendCompression: Compression | undefined;
   readonly deadline: number | undefined;
@@ -62,7 +65,7 @@ export class ClientCall implements MessageSink {
     this.#stream = stream;
     this.#session = stream.session;
     this.#settings = settings;
-    this.#receiver = new MessageReceiver(settings.output, settings.maxReceiveBytes, this);
+    this.#receiver = new MessageReceiver(settings.output, settings.maxReceiveBytes, this, settings.codec);
     (stream as CallStream)[kCall] = this;
     stream.on("response", onResponse);
     stream.on("data", onData);
@@ -71,7 +74,8 @@ export class ClientCall implements MessageSink {
     stream.on("error", onError);
     if (settings.deadline !== undefined) {
       const ms = settings.deadline - Date.now();
-      this.#timer = setTimeout(() => this.cancel(deadlineError()), Math.max(0, ms));
+      // Past what a timer can hold (about 24.8 days), a deadline is as good as none here.
+      if (ms <= maxTimerMs) this.#timer = setTimeout(() => this.cancel(deadlineError()), Math.max(0, ms));
     }
     if (settings.signal) {
       this.#onAbort = () => this.#aborted();
@@ -123,11 +127,11 @@ export class ClientCall implements MessageSink {
     const compression = this.#settings.sendCompression;
     if (compression && bytes.byteLength > 0) {
       compression.compress(bytes).then(
-        (out) => writeEnvelope(this.#stream, out, true, true),
+        (out) => writeEnvelope(this.#stream, out, flagCompressed, true),
         (e) => this.cancel(RpcError.from(e, Code.INTERNAL)),
       );
     } else {
-      writeEnvelope(this.#stream, bytes, false, true);
+      writeEnvelope(this.#stream, bytes, 0, true);
     }
   }
 
@@ -164,7 +168,7 @@ export class ClientCall implements MessageSink {
 
   #write(payload: Uint8Array, compressed: boolean): Promise<void> | undefined {
     if (this.#status !== undefined || this.#stream.writableEnded) return undefined;
-    if (writeEnvelope(this.#stream, payload, compressed, false)) return undefined;
+    if (writeEnvelope(this.#stream, payload, compressed ? flagCompressed : 0, false)) return undefined;
     return (this.#drain ??= new DrainWaiter()).wait(this.#stream);
   }
 
@@ -212,7 +216,7 @@ export class ClientCall implements MessageSink {
   }
 
   /** @internal MessageSink */
-  message(msg: Message): void {
+  delivered(msg: Message): void {
     if (this.#status !== undefined) return;
     this.#count++;
     if (this.#queue) this.#queue.push(msg);

@@ -1,0 +1,260 @@
+import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
+import type { Codec } from "../../codec/codec.js";
+import { peerTlsOf, type PeerTlsInfo } from "../../credentials/peer-tls.js";
+import { metadataFromHeaders, type Metadata } from "../../metadata/metadata.js";
+import { Code } from "../../status/code.js";
+import { RpcError } from "../../status/rpc-error.js";
+import { EnvelopeReader, flagCompressed, writeEnvelope } from "../envelope.js";
+import { writeStatus } from "../status-trailers.js";
+import { DrainWaiter } from "./drain-waiter.js";
+import type { ServerWire, ServerWireSink } from "./server-wire.js";
+
+/** Bytes of response messages queued on a stream past which each write waits to be flushed. */
+const queuedBytesLimit = 2048;
+
+type Headers = Record<string, string | string[]>;
+
+/** What every gRPC wire of a server shares. */
+export interface GrpcWireSettings {
+  /** Largest request message, in bytes (before decompression: framing stops bigger ones early). */
+  readonly maxReceiveBytes: number;
+  /** The server's `grpc-accept-encoding`: `identity,gzip,deflate`. */
+  readonly acceptEncodingHeader: string;
+}
+
+/**
+ * gRPC over HTTP/2 (gRPC's `doc/PROTOCOL-HTTP2.md`) on one server stream:
+ * length-prefixed messages in DATA frames, metadata in HEADERS, the status
+ * in trailers (or alone, trailers-only, when nothing else was sent).
+ */
+export class GrpcServerWire implements ServerWire {
+  readonly codec: Codec;
+  readonly timeoutMs: number | undefined;
+  readonly requestEncoding: string | undefined;
+  readonly acceptEncoding: string;
+  readonly #stream: ServerHttp2Stream;
+  readonly #headers: IncomingHttpHeaders;
+  readonly #contentType: string;
+  readonly #settings: GrpcWireSettings;
+  #sink: ServerWireSink | undefined;
+  #reader: EnvelopeReader | undefined;
+  /** Set once the response is complete (or the stream gone): nothing more is read or written. */
+  #finished = false;
+  /** The trailers, for the stream's 'wantTrailers'. */
+  #trailers: Headers | undefined;
+  #drain: DrainWaiter | undefined;
+
+  constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, contentType: string, codec: Codec, timeoutMs: number | undefined, settings: GrpcWireSettings) {
+    this.#stream = stream;
+    this.#headers = headers;
+    this.#contentType = contentType;
+    this.#settings = settings;
+    this.codec = codec;
+    this.timeoutMs = timeoutMs;
+    const encoding = headers["grpc-encoding"];
+    this.requestEncoding = typeof encoding === "string" && encoding !== "identity" ? encoding : undefined;
+    const accept = headers["grpc-accept-encoding"];
+    this.acceptEncoding = typeof accept === "string" ? accept : "";
+  }
+
+  get peer(): string {
+    return peerOf(this.#stream);
+  }
+
+  get tls(): PeerTlsInfo | undefined {
+    return peerTlsOf(this.#stream.session);
+  }
+
+  requestMetadata(): Metadata {
+    return metadataFromHeaders(this.#headers);
+  }
+
+  start(sink: ServerWireSink, streaming: boolean): void {
+    this.#sink = sink;
+    const stream = this.#stream as WireStream;
+    stream[kWire] = this;
+    stream.on("wantTrailers", onWantTrailers);
+    stream.on("close", onClose);
+    // 'error' already has a listener: the server adds one to every stream it sees.
+    stream.on("data", onData);
+    stream.on("end", streaming ? onStreamingRequestEnd : onRequestEnd);
+  }
+
+  pause(): void {
+    this.#stream.pause();
+  }
+
+  resume(): void {
+    this.#stream.resume();
+  }
+
+  sendHeader(header: Metadata | undefined, encoding: string | undefined): void {
+    const h: Headers = { ":status": "200", "content-type": this.#contentType, "grpc-accept-encoding": this.#settings.acceptEncodingHeader };
+    if (encoding) h["grpc-encoding"] = encoding;
+    header?.writeTo(h);
+    try {
+      this.#stream.respond(h, { waitForTrailers: true });
+    } catch {
+      // The stream closed under us; its 'close' ends the call.
+    }
+  }
+
+  sendMessage(payload: Uint8Array, compressed: boolean): Promise<void> | undefined {
+    if (this.#finished) return undefined;
+    const stream = this.#stream;
+    const flags = compressed ? flagCompressed : 0;
+    // Node buffers up to 16 KiB per stream before write() says stop: hundreds
+    // of small messages for a client that does not read. Past a few KiB, wait
+    // until each message is flushed, so a blocked call holds little memory.
+    if (stream.writableLength >= queuedBytesLimit) {
+      return (this.#drain ??= new DrainWaiter()).flushed((done) => writeEnvelope(stream, payload, flags, false, done));
+    }
+    if (writeEnvelope(stream, payload, flags, false)) return undefined;
+    return (this.#drain ??= new DrainWaiter()).wait(stream);
+  }
+
+  finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array, lastCompressed?: boolean): void {
+    if (this.#finished) return;
+    this.#finish();
+    const t: Headers = {};
+    writeStatusFields(t, status, trailer);
+    this.#trailers = t;
+    const stream = this.#stream;
+    if (stream.closed || stream.destroyed) return;
+    try {
+      if (last) writeEnvelope(stream, last, lastCompressed ? flagCompressed : 0, true);
+      else stream.end();
+    } catch {
+      // The stream closed under us; nothing left to tell the client.
+    }
+  }
+
+  finishWithoutResponse(status: RpcError | null, header: Metadata | undefined, trailer: Metadata | undefined): void {
+    if (this.#finished) return;
+    this.#finish();
+    respondTrailersOnly(this.#stream, this.#contentType, this.#settings.acceptEncodingHeader, status, header, trailer);
+  }
+
+  #finish(): void {
+    this.#finished = true;
+    this.#drain?.release();
+  }
+
+  /** @internal A DATA chunk of the request. */
+  onData(chunk: Buffer): void {
+    if (this.#finished) return;
+    let envelopes;
+    try {
+      envelopes = (this.#reader ??= new EnvelopeReader(this.#settings.maxReceiveBytes)).push(chunk);
+    } catch (e) {
+      this.#sink!.requestFailed(RpcError.from(e, Code.INTERNAL));
+      return;
+    }
+    const sink = this.#sink!;
+    for (let i = 0; i < envelopes.length; i++) {
+      if (this.#finished) return;
+      sink.message(envelopes[i]!.data, envelopes[i]!.flags === flagCompressed);
+    }
+  }
+
+  /** @internal The client half-closed. */
+  onRequestEnd(): void {
+    if (this.#finished) return;
+    if (this.#reader?.partial) this.#sink!.requestFailed(truncatedError());
+    else this.#sink!.requestEnd();
+  }
+
+  /** @internal The client half-closed a request stream, or reset it. */
+  onStreamingRequestEnd(): void {
+    // A RST_STREAM also ends the readable side, and Node emits that 'end' before it marks the
+    // stream aborted: look once the frame has been handled, or a cancelled upload would reach
+    // the handler as a complete request stream.
+    setImmediate(() => {
+      const stream = this.#stream;
+      if (!stream.aborted && !stream.rstCode) this.onRequestEnd();
+    });
+  }
+
+  /** @internal The stream asks for trailers: all data is out. */
+  onWantTrailers(): void {
+    try {
+      this.#stream.sendTrailers(this.#trailers ?? { "grpc-status": String(Code.INTERNAL) });
+    } catch {
+      // Closed meanwhile: nothing left to tell the client.
+    }
+  }
+
+  /** @internal The stream closed: if the response was not complete, the client went away. */
+  onClose(): void {
+    if (this.#finished) return;
+    this.#finish();
+    const rst = this.#stream.rstCode;
+    this.#sink!.closed(
+      new RpcError(Code.CANCELLED, rst === constants.NGHTTP2_CANCEL ? "the client cancelled the call" : "the stream closed before the call completed"),
+    );
+  }
+}
+
+/**
+ * Answers a gRPC request with a status alone (trailers-only): for calls
+ * refused before they start (unknown method, bad headers, a refused
+ * client certificate) and calls that end before sending anything.
+ */
+export function respondTrailersOnly(
+  stream: ServerHttp2Stream,
+  contentType: string,
+  acceptEncodingHeader: string | undefined,
+  status: RpcError | null,
+  header?: Metadata,
+  trailer?: Metadata,
+): void {
+  if (stream.closed || stream.destroyed || stream.headersSent) return;
+  const h: Headers = { ":status": "200", "content-type": contentType };
+  if (acceptEncodingHeader) h["grpc-accept-encoding"] = acceptEncodingHeader;
+  header?.writeTo(h);
+  writeStatusFields(h, status, trailer);
+  try {
+    stream.respond(h, { endStream: true });
+  } catch {
+    // The stream closed under us; nothing left to tell the client.
+  }
+}
+
+function writeStatusFields(h: Headers, status: RpcError | null, trailer: Metadata | undefined): void {
+  if (status) writeStatus(h, status.code, status.rawMessage, status.details);
+  else h["grpc-status"] = "0";
+  trailer?.writeTo(h);
+  status?.metadata.writeTo(h);
+}
+
+function peerOf(stream: ServerHttp2Stream): string {
+  const socket = stream.session?.socket;
+  if (!socket) return "";
+  const addr = socket.remoteAddress ?? "";
+  return `${addr.includes(":") ? `[${addr}]` : addr}:${socket.remotePort ?? 0}`;
+}
+
+function truncatedError(): RpcError {
+  return new RpcError(Code.INTERNAL, "protocol error: the request stream ended in the middle of a message");
+}
+
+const kWire = Symbol("tsgrpc.serverWire");
+type WireStream = ServerHttp2Stream & { [kWire]: GrpcServerWire };
+
+// Listeners shared by every stream (Node calls them with the stream as
+// `this`), instead of closures made per call.
+function onWantTrailers(this: WireStream): void {
+  this[kWire].onWantTrailers();
+}
+function onData(this: WireStream, chunk: Buffer): void {
+  this[kWire].onData(chunk);
+}
+function onRequestEnd(this: WireStream): void {
+  this[kWire].onRequestEnd();
+}
+function onStreamingRequestEnd(this: WireStream): void {
+  this[kWire].onStreamingRequestEnd();
+}
+function onClose(this: WireStream): void {
+  this[kWire].onClose();
+}

@@ -7,7 +7,7 @@ import { checkCompressionName, findCompression, supportedEncodings, type Compres
 import { encodeTimeout } from "../internal/grpc-timeout.js";
 import { serializeMessage } from "../internal/message-codec.js";
 import { ClientCall } from "../internal/transport/client-call.js";
-import { Http2Connection, type Connection } from "../internal/transport/http2-connection.js";
+import { Http2Connection, type Connection, type ConnectionTarget } from "../internal/transport/http2-connection.js";
 import { parseTarget } from "./target.js";
 import type { Transport } from "./transport.js";
 import type { Codec } from "../codec/codec.js";
@@ -86,8 +86,12 @@ const userAgentBase = "tsgrpc-node/0.1.0";
  * ```
  */
 export function createChannel(target: string, options: ChannelOptions = {}): Channel {
+  return createChannelTo(parseTarget(target, options), target, options);
+}
+
+/** A channel to an already parsed target (tsgrpc/testing's in-process connections). @internal */
+export function createChannelTo(parsed: ConnectionTarget, target: string, options: ChannelOptions): Channel {
   noteChannelCreated();
-  const parsed = parseTarget(target, options);
   const secure = parsed.tls !== undefined;
   const callCredentials = checkCallCredentials(options.callCredentials, secure, options.allowInsecureCallCredentials, target);
   const connection: Connection = new Http2Connection(parsed);

@@ -73,3 +73,12 @@ test("lengths above 2^31 are read unsigned", () => {
   const reader = new EnvelopeReader(0xffff_ffff - 1);
   assert.throws(() => reader.push(Buffer.from([0, 0xff, 0xff, 0xff, 0xff])), (e: unknown) => e instanceof RpcError && e.code === Code.RESOURCE_EXHAUSTED);
 });
+
+test("flags outside the allowed set fail with INTERNAL; allowed ones are returned as they are", () => {
+  const trailerFrame = encodeEnvelope(Buffer.from("grpc-status:0\r\n"), 0x80);
+  assert.throws(() => new EnvelopeReader(100).push(trailerFrame), (e: unknown) => e instanceof RpcError && e.code === Code.INTERNAL);
+  const [env] = new EnvelopeReader(100, 0x81).push(trailerFrame);
+  assert.equal(env!.flags, 0x80);
+  assert.equal(Buffer.from(env!.data).toString(), "grpc-status:0\r\n");
+  assert.throws(() => new EnvelopeReader(100, 0x81).push(encodeEnvelope(Buffer.alloc(1), 0x02)), /invalid message flags 0x2/);
+});

@@ -13,6 +13,7 @@ import type { ServerCallSettings } from "./server-call.js";
 import type { HandlerContext } from "./handler-context.js";
 import { dispatchHttp2Stream, type DispatchSettings } from "./http2-dispatch.js";
 import { Router } from "./router.js";
+import { setServerInternals } from "./server-internals.js";
 import { requireClientCertificate, secureServerOptions, updateListenerTls, type ServerTlsUpdate } from "./server-tls.js";
 import { checkConnectionLimits } from "./request-header-limit.js";
 import type { ServiceImpl } from "./service-impl.js";
@@ -171,6 +172,26 @@ export function createServer(options: ServerOptions = {}): Server {
     if (closing) session.close();
   };
 
+  const http2Options: http2.SecureServerOptions = {
+    settings: {
+      initialWindowSize: streamWindowBytes,
+      maxHeaderListSize: limits.maxRequestHeaderBytes,
+      ...(limits.maxConcurrentStreams !== undefined ? { maxConcurrentStreams: limits.maxConcurrentStreams } : {}),
+    },
+    maxSessionMemory: 64,
+  };
+  // Serves plain-text HTTP/2 on connections handed to it; it never listens itself.
+  let acceptor: http2.Http2Server | undefined;
+  const plainHttp2 = () => {
+    if (!acceptor) {
+      acceptor = http2.createServer(http2Options);
+      acceptor.on("stream", onStream);
+      acceptor.on("session", onSession);
+      acceptor.on("sessionError", noop);
+    }
+    return acceptor;
+  };
+
   const server: Server = {
     get services() {
       return router.services();
@@ -182,14 +203,6 @@ export function createServer(options: ServerOptions = {}): Server {
     async listen(address) {
       if (closing) throw new Error("the server is closed");
       const where = typeof address === "string" ? parseListenAddress(address) : address;
-      const http2Options: http2.SecureServerOptions = {
-        settings: {
-          initialWindowSize: streamWindowBytes,
-          maxHeaderListSize: limits.maxRequestHeaderBytes,
-          ...(limits.maxConcurrentStreams !== undefined ? { maxConcurrentStreams: limits.maxConcurrentStreams } : {}),
-        },
-        maxSessionMemory: 64,
-      };
       let listener: http2.Http2Server | http2.Http2SecureServer;
       if (where.tls) {
         const secure = http2.createSecureServer({ ...http2Options, ...secureServerOptions(where.tls) });
@@ -227,7 +240,9 @@ export function createServer(options: ServerOptions = {}): Server {
       for (const s of sessions) s.close();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-      await Promise.race([Promise.all(stopped), grace]);
+      // Connections that came from no listener (tsgrpc/testing) and in-memory calls count too.
+      const drained = Promise.all(stopped).then(() => until(() => sessions.size === 0 && settings.active.size === 0, grace));
+      await Promise.race([drained, grace]);
       clearTimeout(timer);
       for (const call of [...settings.active]) call.abortForShutdown();
       // Let the UNAVAILABLE statuses reach the wire before the sockets go.
@@ -236,7 +251,28 @@ export function createServer(options: ServerOptions = {}): Server {
       await Promise.all(stopped);
     },
   };
+  setServerInternals(server, {
+    router,
+    callSettings: settings,
+    acceptHttp2: (connection) => {
+      if (closing) {
+        connection.destroy();
+        return;
+      }
+      plainHttp2().emit("connection", connection);
+    },
+    get closing() {
+      return closing;
+    },
+  });
   return server;
+}
+
+/** Resolves once `done()` holds (checked every few milliseconds), or when `stop` settles. */
+async function until(done: () => boolean, stop: Promise<void>): Promise<void> {
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  while (!done() && !stopped) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 function parseListenAddress(address: string): ListenOptions {

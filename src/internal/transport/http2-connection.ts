@@ -1,5 +1,6 @@
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import type { Duplex } from "node:stream";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { outsideCall } from "../deadline-propagation.js";
 
@@ -17,6 +18,8 @@ export interface ConnectionTarget {
   readonly path?: string;
   /** TLS settings, or undefined for plain-text HTTP/2 (h2c). */
   readonly tls?: TlsConnectionOptions;
+  /** Makes the connection instead of a socket to host and port (an in-process pair, in tests). */
+  readonly createConnection?: () => Duplex;
 }
 
 /**
@@ -75,7 +78,9 @@ export class Http2Connection implements Connection {
       settings: { enablePush: false, initialWindowSize: streamWindowBytes },
       maxSessionMemory: 64,
     };
-    if (t.path !== undefined) {
+    if (t.createConnection) {
+      options.createConnection = t.createConnection;
+    } else if (t.path !== undefined) {
       const path = t.path;
       options.createConnection = () => net.connect(path);
     } else if (t.tls) {

@@ -14,7 +14,7 @@ import type { HandlerContext } from "./handler-context.js";
 import { dispatchHttp2Stream, type DispatchSettings } from "./http2-dispatch.js";
 import { Router } from "./router.js";
 import { setServerInternals } from "./server-internals.js";
-import { requireClientCertificate, secureServerOptions, updateListenerTls, type ServerTlsUpdate } from "./server-tls.js";
+import { createClientCertificateCheck, secureServerOptions, updateListenerTls, type ServerTlsUpdate } from "./server-tls.js";
 import { checkConnectionLimits } from "./request-header-limit.js";
 import type { ServiceImpl } from "./service-impl.js";
 
@@ -211,7 +211,14 @@ export function createServer(options: ServerOptions = {}): Server {
       } else {
         listener = http2.createServer(http2Options);
       }
-      listener.on("stream", where.tls?.requireClientCert ? requireClientCertificate(onStream) : onStream);
+      if (where.tls?.requireClientCert) {
+        const check = createClientCertificateCheck();
+        listener.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags?: number, rawHeaders?: string[]) =>
+          dispatchHttp2Stream(stream, headers, rawHeaders, dispatch, check),
+        );
+      } else {
+        listener.on("stream", onStream);
+      }
       listener.on("session", onSession);
       listener.on("sessionError", noop);
       await new Promise<void>((resolve, reject) => {

@@ -18,6 +18,9 @@ export interface DispatchSettings {
   readonly maxRequestHeaderBytes: number;
 }
 
+/** A reason to refuse every call of a connection (a client certificate that mTLS refuses), or null. */
+export type ConnectionCheck = (session: http2.Http2Session) => string | null;
+
 /**
  * The one place where a server decides what an HTTP/2 request is: which
  * protocol (by method and content type), which codec, which method; then it
@@ -28,9 +31,15 @@ export function dispatchHttp2Stream(
   headers: http2.IncomingHttpHeaders,
   rawHeaders: string[] | undefined,
   d: DispatchSettings,
+  check?: ConnectionCheck,
 ): void {
   stream.on("error", noop);
   try {
+    const refusal = check && stream.session ? check(stream.session) : null;
+    if (refusal) {
+      respondTrailersOnly(stream, "application/grpc", undefined, new RpcError(Code.UNAVAILABLE, refusal));
+      return;
+    }
     const contentType = headers["content-type"];
     const grpc = typeof contentType === "string" ? grpcSubtype(contentType) : undefined;
     // Until the client acknowledges our SETTINGS, HTTP/2 does not enforce the header limit: we do.

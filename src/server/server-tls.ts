@@ -1,11 +1,6 @@
 import * as http2 from "node:http2";
 import type { SecureContextOptions, TLSSocket } from "node:tls";
-import { Code } from "../status/code.js";
-import { RpcError } from "../status/rpc-error.js";
-import { respondTrailersOnly } from "../internal/transport/grpc-server-wire.js";
 import type { ServerTlsOptions } from "./create-server.js";
-
-type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags?: number, rawHeaders?: string[]) => void;
 
 /** The key material that `Server.updateTls` replaces. */
 export type ServerTlsUpdate = Pick<ServerTlsOptions, "key" | "cert" | "ca">;
@@ -44,29 +39,23 @@ function checkKeyMaterial(tls: ServerTlsUpdate, where: string): void {
 }
 
 /**
- * Wraps a server's stream handler for a listener with `requireClientCert`:
- * a connection whose client presented no certificate, or one that does not
- * verify against `ca`, gets every call answered with UNAVAILABLE and a
- * message that names the reason; its handlers never run. @internal
+ * For a listener with `requireClientCert`: why a connection's client
+ * certificate is refused (none presented, or one that does not verify
+ * against `ca`), or null when it is fine. Computed once per connection.
+ * Refused connections get every call answered with UNAVAILABLE and this
+ * reason; their handlers never run. The connection stays open: a GOAWAY
+ * would race the client's next calls, which would then see a bare
+ * REFUSED_STREAM instead of the reason. @internal
  */
-export function requireClientCertificate(onStream: StreamHandler): StreamHandler {
+export function createClientCertificateCheck(): (session: http2.Http2Session) => string | null {
   const refusals = new WeakMap<http2.Http2Session, string | null>();
-  return (stream, headers, flags, rawHeaders) => {
-    const session = stream.session;
-    if (!session) return;
+  return (session) => {
     let refusal = refusals.get(session);
     if (refusal === undefined) {
       refusal = clientCertRefusal(session.socket as TLSSocket);
       refusals.set(session, refusal);
     }
-    if (refusal === null) {
-      onStream(stream, headers, flags, rawHeaders);
-      return;
-    }
-    stream.on("error", noop);
-    respondTrailersOnly(stream, "application/grpc", undefined, new RpcError(Code.UNAVAILABLE, refusal));
-    // The connection stays open: a GOAWAY would race the client's next calls,
-    // which would then see a bare REFUSED_STREAM instead of the reason.
+    return refusal;
   };
 }
 
@@ -90,5 +79,3 @@ const clientCertProblems: Record<string, string> = {
   CERT_REVOKED: "it was revoked",
   INVALID_PURPOSE: "it is not meant for client authentication",
 };
-
-function noop(): void {}

@@ -1,0 +1,60 @@
+// The layers point one way. internal/ is below everything and imports
+// nothing from the layers above it; the HTTP/2 machinery in
+// internal/transport/ is reached from outside internal/ only through its
+// seams: the ServerWire interface, the gRPC wire (by the one dispatcher
+// that chooses protocols), and the client connection (by the channel).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const src = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return sourceFiles(path);
+    return e.name.endsWith(".ts") && !e.name.endsWith(".test.ts") ? [path] : [];
+  });
+}
+
+/** Every relative import of every source file, as paths relative to src/. */
+function imports(): { from: string; to: string }[] {
+  const edges: { from: string; to: string }[] = [];
+  for (const file of sourceFiles(src)) {
+    const text = readFileSync(file, "utf8");
+    for (const m of text.matchAll(/^(?:import|export)[^'"]*?from\s+["'](\.[^"']+)["']/gm)) {
+      const target = resolve(dirname(file), m[1]!).replace(/\.js$/, ".ts");
+      edges.push({ from: relative(src, file), to: relative(src, target) });
+    }
+  }
+  return edges;
+}
+
+test("internal/ imports nothing from the layers above it", () => {
+  const above = /^(server|client|testing|interceptors)\//;
+  const bad = imports().filter((e) => e.from.startsWith("internal/") && above.test(e.to));
+  assert.deepEqual(bad, []);
+});
+
+test("outside internal/, the transport is reached only through its seams", () => {
+  const seams: Record<string, RegExp> = {
+    "internal/transport/server-wire.ts": /^(server|testing)\//,
+    "internal/transport/grpc-server-wire.ts": /^server\/http2-dispatch\.ts$/,
+    "internal/transport/http2-connection.ts": /^(client\/(channel|target)\.ts|server\/create-server\.ts)$/,
+    "internal/transport/client-call.ts": /^client\/channel\.ts$/,
+  };
+  const bad = imports().filter((e) => {
+    if (e.from.startsWith("internal/") || !e.to.startsWith("internal/transport/")) return false;
+    const allowed = seams[e.to];
+    return !allowed || !allowed.test(e.from);
+  });
+  assert.deepEqual(bad, []);
+});
+
+test("the library imports no test peers or test tools", () => {
+  const peers = /from\s+["'](@grpc\/|@connectrpc\/|fast-check)/;
+  const bad = sourceFiles(src).filter((f) => peers.test(readFileSync(f, "utf8"))).map((f) => relative(src, f));
+  assert.deepEqual(bad, []);
+});

@@ -1,12 +1,13 @@
 import type { DescMethod, Message } from "@bufbuild/protobuf";
 import type { OutgoingHttpHeaders } from "node:http2";
-import type { CallFn, Interceptor, StreamRequest, UnaryRequest, UnaryResponse, StreamResponse } from "../interceptor.js";
+import type { CallFn, Interceptor, StreamRequest, UnaryRequest } from "../interceptor.js";
 import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 import { checkCompressionName, findCompression, supportedEncodings, type CompressionName } from "../internal/compression.js";
 import { encodeTimeout } from "../internal/grpc-timeout.js";
 import { serializeMessage } from "../internal/message-codec.js";
-import { ClientCall } from "../internal/transport/client-call.js";
+import { ClientCall } from "./client-call.js";
+import { GrpcClientWire } from "../internal/transport/grpc-client-wire.js";
 import { Http2Connection, type Connection, type ConnectionTarget } from "../internal/transport/http2-connection.js";
 import { parseTarget } from "./target.js";
 import type { Transport } from "./transport.js";
@@ -146,7 +147,7 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
     } catch (e) {
       return Promise.reject(new RpcError(Code.UNAVAILABLE, (e as Error).message, { cause: e }));
     }
-    const clientCall = new ClientCall(stream, {
+    const clientCall = new ClientCall(new GrpcClientWire(stream, o.maxReceiveBytes ?? defaults.maxReceiveBytes), {
       output: method.output,
       codec: defaults.codec,
       maxReceiveBytes: o.maxReceiveBytes ?? defaults.maxReceiveBytes,
@@ -157,33 +158,8 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
       onTrailer: o.onTrailer,
     });
     if (firstBytes) clientCall.sendLast(firstBytes);
-    else void pumpRequests(clientCall, req as StreamRequest, defaults.codec, maxSendBytes, o.compressMessage);
-    const outputStreams = method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
-    if (outputStreams) {
-      const res: StreamResponse = {
-        stream: true,
-        get header() {
-          return clientCall.header;
-        },
-        get trailer() {
-          return clientCall.trailer;
-        },
-        message: clientCall.messages(),
-      };
-      return Promise.resolve(res);
-    }
-    return clientCall.unaryResult().then(
-      (message): UnaryResponse => ({
-        stream: false,
-        get header() {
-          return clientCall.header;
-        },
-        get trailer() {
-          return clientCall.trailer;
-        },
-        message,
-      }),
-    );
+    else void clientCall.pump(req as StreamRequest, maxSendBytes, o.compressMessage);
+    return clientCall.response(method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming");
   };
 
   return {
@@ -198,41 +174,6 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
     close: () => connection.close(),
   };
 }
-
-/** Sends a request stream with backpressure, then half-closes; a failing source cancels the call. */
-async function pumpRequests(
-  call: ClientCall,
-  req: StreamRequest,
-  codec: Codec,
-  maxSendBytes: number,
-  compressMessage: ((m: Message, i: number) => boolean) | undefined,
-): Promise<void> {
-  const source = req.message[Symbol.asyncIterator]();
-  // A source may wait for its producer indefinitely (a writable iterable the
-  // user has not written to yet): when the call ends meanwhile, stop waiting
-  // and tell the source, so that pending writes fail instead of hanging.
-  const ended = call.whenEnded().then(() => endedMarker);
-  let index = 0;
-  try {
-    for (;;) {
-      const r = await Promise.race([source.next(), ended]);
-      if (typeof r === "symbol" || call.ended) break;
-      if (r.done) {
-        call.closeSend();
-        return;
-      }
-      const bytes = serializeMessage(codec, req.method.input, r.value, maxSendBytes);
-      const wait = call.send(bytes, compressMessage ? compressMessage(r.value, index) : true);
-      index++;
-      if (wait) await wait;
-    }
-  } catch (e) {
-    call.cancel(RpcError.from(e, Code.CANCELLED));
-  }
-  void source.return?.()?.catch?.(() => undefined);
-}
-
-const endedMarker: unique symbol = Symbol("ended");
 
 function checkCodec(codec: Codec | undefined): Codec {
   if (codec === undefined) return protoCodec;

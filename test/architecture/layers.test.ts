@@ -1,8 +1,9 @@
 // The layers point one way. internal/ is below everything and imports
 // nothing from the layers above it; the HTTP/2 machinery in
 // internal/transport/ is reached from outside internal/ only through its
-// seams: the ServerWire interface, the gRPC wire (by the one dispatcher
-// that chooses protocols), and the client connection (by the channel).
+// seams: the wire interfaces of both sides, the gRPC wires (by the one
+// dispatcher that chooses protocols, and by the channel), and the client
+// connection (by the channel).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -43,7 +44,8 @@ test("outside internal/, the transport is reached only through its seams", () =>
     "internal/transport/server-wire.ts": /^(server|testing)\//,
     "internal/transport/grpc-server-wire.ts": /^server\/http2-dispatch\.ts$/,
     "internal/transport/http2-connection.ts": /^(client\/(channel|target)\.ts|server\/create-server\.ts)$/,
-    "internal/transport/client-call.ts": /^client\/channel\.ts$/,
+    "internal/transport/client-wire.ts": /^(client|testing)\//,
+    "internal/transport/grpc-client-wire.ts": /^client\/channel\.ts$/,
   };
   const bad = imports().filter((e) => {
     if (e.from.startsWith("internal/") || !e.to.startsWith("internal/transport/")) return false;

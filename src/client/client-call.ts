@@ -1,0 +1,289 @@
+import type { DescMessage, Message } from "@bufbuild/protobuf";
+import type { Codec } from "../codec/codec.js";
+import type { StreamRequest, StreamResponse, UnaryResponse } from "../interceptor.js";
+import { AsyncQueue } from "../internal/async-queue.js";
+import { findCompression, type Compression } from "../internal/compression.js";
+import { maxTimerMs } from "../internal/grpc-timeout.js";
+import { serializeMessage } from "../internal/message-codec.js";
+import { MessageReceiver, type MessageSink } from "../internal/message-receiver.js";
+import type { ClientWire, ClientWireSink } from "../internal/transport/client-wire.js";
+import { Metadata } from "../metadata/metadata.js";
+import { Code } from "../status/code.js";
+import type { Detail } from "../status/details.js";
+import { RpcError } from "../status/rpc-error.js";
+
+/** How many received messages may wait for a slow reader before the stream pauses. */
+const highWaterMark = 16;
+
+/** What a client call needs to know about itself, settled before it starts. */
+export interface ClientCallSettings {
+  readonly output: DescMessage;
+  readonly codec: Codec;
+  readonly maxReceiveBytes: number;
+  readonly sendCompression: Compression | undefined;
+  readonly deadline: number | undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly onHeader: ((header: Metadata) => void) | undefined;
+  readonly onTrailer: ((trailer: Metadata) => void) | undefined;
+}
+
+/**
+ * One call, client side, whatever the protocol: a state machine fed by its
+ * wire. It sends the request (with backpressure), enforces the deadline and
+ * the caller's signal, decodes the response, ends exactly once with one
+ * status, and hands messages to one reader: `response()` builds the
+ * interceptor chain's view of it.
+ */
+export class ClientCall implements ClientWireSink, MessageSink {
+  readonly #wire: ClientWire;
+  readonly #settings: ClientCallSettings;
+  readonly #receiver: MessageReceiver;
+  /** undefined while running; null once ended OK; the error once failed. */
+  #status: RpcError | null | undefined = undefined;
+  #headerSeen = false;
+  #queue: AsyncQueue<Message> | undefined;
+  #single: Message | undefined;
+  #count = 0;
+  #unary: { resolve: (m: Message) => void; reject: (e: RpcError) => void } | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #onAbort: (() => void) | undefined;
+  #endedPromise: Promise<void> | undefined;
+  #resolveEnded: (() => void) | undefined;
+
+  constructor(wire: ClientWire, settings: ClientCallSettings) {
+    this.#wire = wire;
+    this.#settings = settings;
+    this.#receiver = new MessageReceiver(settings.output, settings.maxReceiveBytes, this, settings.codec);
+    wire.start(this);
+    if (settings.deadline !== undefined) {
+      const ms = settings.deadline - Date.now();
+      // Past what a timer can hold (about 24.8 days), a deadline is as good as none here.
+      if (ms <= maxTimerMs) this.#timer = setTimeout(() => this.cancel(deadlineError()), Math.max(0, ms));
+    }
+    if (settings.signal) {
+      this.#onAbort = () => this.#aborted();
+      settings.signal.addEventListener("abort", this.#onAbort);
+    }
+  }
+
+  /** Response headers (empty until they arrive, and for a trailers-only response). */
+  get header(): Metadata {
+    return this.#wire.header();
+  }
+
+  /** Response trailers (empty until they arrive). */
+  get trailer(): Metadata {
+    return this.#wire.trailer();
+  }
+
+  /** Whether the call has ended; sending after that is pointless. */
+  get ended(): boolean {
+    return this.#status !== undefined;
+  }
+
+  /** Resolves when the call ends, however it ends. */
+  whenEnded(): Promise<void> {
+    if (this.#status !== undefined) return Promise.resolve();
+    return (this.#endedPromise ??= new Promise<void>((resolve) => (this.#resolveEnded = resolve)));
+  }
+
+  /** Sends one serialized message; resolves when the wire can take more. */
+  send(bytes: Uint8Array, compress = true): Promise<void> | undefined {
+    if (this.#status !== undefined) return undefined;
+    const compression = this.#settings.sendCompression;
+    if (compression && compress && bytes.byteLength > 0) {
+      return compression.compress(bytes).then((out) => (this.#status === undefined ? this.#wire.send(out, true) : undefined));
+    }
+    return this.#wire.send(bytes, false);
+  }
+
+  /** Sends the last message and half-closes, in one write: the unary fast path. */
+  sendLast(bytes: Uint8Array): void {
+    const compression = this.#settings.sendCompression;
+    if (compression && bytes.byteLength > 0) {
+      compression.compress(bytes).then(
+        (out) => this.#wire.sendLast(out, true),
+        (e) => this.cancel(RpcError.from(e, Code.INTERNAL)),
+      );
+    } else {
+      this.#wire.sendLast(bytes, false);
+    }
+  }
+
+  /**
+   * Sends a request stream with backpressure, then half-closes; a failing
+   * source cancels the call. A source may wait for its producer for ever (a
+   * writable iterable nobody writes to): when the call ends meanwhile, it
+   * stops waiting and tells the source, so pending writes fail, not hang.
+   */
+  async pump(req: StreamRequest, maxSendBytes: number, compressMessage: ((m: Message, i: number) => boolean) | undefined): Promise<void> {
+    const source = req.message[Symbol.asyncIterator]();
+    const ended = this.whenEnded().then(() => endedMarker);
+    const codec = this.#settings.codec;
+    let index = 0;
+    try {
+      for (;;) {
+        const r = await Promise.race([source.next(), ended]);
+        if (typeof r === "symbol" || this.ended) break;
+        if (r.done) {
+          this.#wire.closeSend();
+          return;
+        }
+        const bytes = serializeMessage(codec, req.method.input, r.value, maxSendBytes);
+        const wait = this.send(bytes, compressMessage ? compressMessage(r.value, index) : true);
+        index++;
+        if (wait) await wait;
+      }
+    } catch (e) {
+      this.cancel(RpcError.from(e, Code.CANCELLED));
+    }
+    void source.return?.()?.catch?.(() => undefined);
+  }
+
+  /** The interceptor chain's view of the response: a stream of messages, or the one message once it arrives. */
+  response(streaming: boolean): Promise<UnaryResponse | StreamResponse> {
+    const call = this;
+    if (streaming) {
+      const res: StreamResponse = {
+        stream: true,
+        get header() {
+          return call.header;
+        },
+        get trailer() {
+          return call.trailer;
+        },
+        message: this.messages(),
+      };
+      return Promise.resolve(res);
+    }
+    return this.unaryResult().then(
+      (message): UnaryResponse => ({
+        stream: false,
+        get header() {
+          return call.header;
+        },
+        get trailer() {
+          return call.trailer;
+        },
+        message,
+      }),
+    );
+  }
+
+  /** Ends the call with `error` and cancels it on the wire. */
+  cancel(error: RpcError): void {
+    if (this.#status !== undefined) return;
+    this.#wire.cancel();
+    this.#finish(error);
+  }
+
+  /** The one response message of a unary or client-streaming call. */
+  unaryResult(): Promise<Message> {
+    return new Promise((resolve, reject) => {
+      if (this.#status !== undefined) this.#settleUnary(resolve, reject);
+      else this.#unary = { resolve, reject };
+    });
+  }
+
+  /** The response messages of a server-streaming or bidi call; stopping early cancels the call. */
+  messages(): AsyncQueue<Message> {
+    this.#queue ??= new AsyncQueue<Message>(
+      highWaterMark,
+      () => this.#wire.pause(),
+      () => this.#wire.resume(),
+      () => this.cancel(new RpcError(Code.CANCELLED, "the client stopped reading the response stream")),
+    );
+    return this.#queue;
+  }
+
+  /** @internal ClientWireSink */
+  headerReceived(encoding: string | undefined): void {
+    if (this.#status !== undefined || this.#headerSeen) return;
+    if (encoding !== undefined) {
+      this.#receiver.compression = findCompression(encoding);
+      if (!this.#receiver.compression) {
+        this.cancel(new RpcError(Code.INTERNAL, `server sent messages in unsupported encoding "${encoding}"`));
+        return;
+      }
+    }
+    this.#headerSeen = true;
+    this.#settings.onHeader?.(this.header);
+  }
+
+  /** @internal ClientWireSink */
+  message(payload: Uint8Array, compressed: boolean): void {
+    if (this.#status === undefined) this.#receiver.receive(payload, compressed);
+  }
+
+  /** @internal ClientWireSink */
+  status(code: Code, message: string, details: Detail[]): void {
+    if (this.#status !== undefined) return;
+    const status = code === Code.OK ? null : new RpcError(code, message, { metadata: mergeMetadata(this.header, this.trailer), details });
+    this.#receiver.whenIdle(() => this.#finish(status));
+  }
+
+  /** @internal ClientWireSink */
+  failed(error: RpcError): void {
+    if (this.#status !== undefined) return;
+    this.#receiver.whenIdle(() => this.#finish(error));
+  }
+
+  /** @internal MessageSink */
+  delivered(msg: Message): void {
+    if (this.#status !== undefined) return;
+    this.#count++;
+    if (this.#queue) this.#queue.push(msg);
+    else if (this.#count === 1) this.#single = msg;
+    else if (this.#unary) this.cancel(new RpcError(Code.UNIMPLEMENTED, "protocol error: more than one response message for a unary call"));
+    else this.messages().push(msg);
+  }
+
+  /** @internal MessageSink */
+  fail(error: RpcError): void {
+    this.cancel(error);
+  }
+
+  #aborted(): void {
+    const reason = this.#settings.signal?.reason;
+    this.cancel(reason instanceof RpcError ? reason : new RpcError(Code.CANCELLED, "the call was cancelled by the client", { cause: reason }));
+  }
+
+  #finish(status: RpcError | null): void {
+    if (this.#status !== undefined) return;
+    // A deadline that has passed wins over whatever the reset said.
+    if (status && status.code === Code.CANCELLED && this.#settings.deadline !== undefined && Date.now() >= this.#settings.deadline) {
+      status = deadlineError();
+    }
+    this.#status = status;
+    this.#resolveEnded?.();
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#onAbort) this.#settings.signal!.removeEventListener("abort", this.#onAbort);
+    this.#wire.finished();
+    if (status === null || this.#headerSeen || this.trailer.size > 0) this.#settings.onTrailer?.(this.trailer);
+    const u = this.#unary;
+    if (u) {
+      this.#unary = undefined;
+      this.#settleUnary(u.resolve, u.reject);
+    }
+    this.#queue?.end(status ?? undefined);
+  }
+
+  #settleUnary(resolve: (m: Message) => void, reject: (e: RpcError) => void): void {
+    const status = this.#status!;
+    if (status !== null) reject(status);
+    else if (this.#count === 1) resolve(this.#single!);
+    else if (this.#count === 0) reject(new RpcError(Code.UNIMPLEMENTED, "protocol error: no response message for a unary call"));
+    else reject(new RpcError(Code.UNIMPLEMENTED, "protocol error: more than one response message for a unary call"));
+  }
+}
+
+const endedMarker: unique symbol = Symbol("ended");
+
+function deadlineError(): RpcError {
+  return new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded");
+}
+
+function mergeMetadata(a: Metadata, b: Metadata): Metadata {
+  if (a.size === 0) return b;
+  return new Metadata(a).merge(b);
+}

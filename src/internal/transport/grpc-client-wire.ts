@@ -1,0 +1,225 @@
+import { constants, type ClientHttp2Stream, type Http2Session, type IncomingHttpHeaders } from "node:http2";
+import { Metadata, metadataFromHeaders } from "../../metadata/metadata.js";
+import { Code } from "../../status/code.js";
+import { codeFromHttpStatus, codeFromRstCode } from "../../status/http-status.js";
+import { RpcError } from "../../status/rpc-error.js";
+import { EnvelopeReader, flagCompressed, writeEnvelope } from "../envelope.js";
+import { statusFromTrailers } from "../status-trailers.js";
+import type { ClientWire, ClientWireSink } from "./client-wire.js";
+import { connectionLost, connectionLostMessage, describeConnectionError } from "./connection-error.js";
+import { DrainWaiter } from "./drain-waiter.js";
+import { resetStream } from "./reset-stream.js";
+
+/**
+ * gRPC over HTTP/2 (gRPC's `doc/PROTOCOL-HTTP2.md`) on one client stream:
+ * turns every way a stream can end into exactly one status for the call
+ * (trailers, trailers-only, HTTP errors, resets, lost connections), and
+ * frames and unframes messages.
+ */
+export class GrpcClientWire implements ClientWire {
+  readonly #stream: ClientHttp2Stream;
+  /** Kept to tell a dropped connection from a reset stream, after the stream forgets it. */
+  readonly #session: Http2Session | undefined;
+  readonly #maxReceiveBytes: number;
+  #sink: ClientWireSink | undefined;
+  #reader: EnvelopeReader | undefined;
+  // Response metadata is parsed on first use: most unary calls never look.
+  #header: Metadata | undefined;
+  #rawHeader: IncomingHttpHeaders | undefined;
+  #trailer: Metadata | undefined;
+  #rawTrailer: IncomingHttpHeaders | undefined;
+  #headerSeen = false;
+  /** Set once the call has a status: stream events after that are ignored. */
+  #done = false;
+  #drain: DrainWaiter | undefined;
+
+  constructor(stream: ClientHttp2Stream, maxReceiveBytes: number) {
+    this.#stream = stream;
+    this.#session = stream.session;
+    this.#maxReceiveBytes = maxReceiveBytes;
+  }
+
+  start(sink: ClientWireSink): void {
+    this.#sink = sink;
+    const stream = this.#stream as WireStream;
+    stream[kWire] = this;
+    stream.on("response", onResponse);
+    stream.on("data", onData);
+    stream.on("trailers", onTrailers);
+    stream.on("close", onClose);
+    stream.on("error", onError);
+  }
+
+  header(): Metadata {
+    if (!this.#header) {
+      this.#header = this.#rawHeader ? metadataFromHeaders(this.#rawHeader) : new Metadata();
+      this.#rawHeader = undefined;
+    }
+    return this.#header;
+  }
+
+  trailer(): Metadata {
+    if (!this.#trailer) {
+      this.#trailer = this.#rawTrailer ? metadataFromHeaders(this.#rawTrailer) : new Metadata();
+      this.#rawTrailer = undefined;
+    }
+    return this.#trailer;
+  }
+
+  send(payload: Uint8Array, compressed: boolean): Promise<void> | undefined {
+    if (this.#done || this.#stream.writableEnded) return undefined;
+    if (writeEnvelope(this.#stream, payload, compressed ? flagCompressed : 0, false)) return undefined;
+    return (this.#drain ??= new DrainWaiter()).wait(this.#stream);
+  }
+
+  sendLast(payload: Uint8Array, compressed: boolean): void {
+    if (this.#done || this.#stream.writableEnded) return;
+    writeEnvelope(this.#stream, payload, compressed ? flagCompressed : 0, true);
+  }
+
+  closeSend(): void {
+    if (!this.#stream.writableEnded) this.#stream.end();
+  }
+
+  get sendClosed(): boolean {
+    return this.#done || this.#stream.writableEnded;
+  }
+
+  cancel(): void {
+    if (!this.#stream.closed && !this.#stream.destroyed) resetStream(this.#stream);
+  }
+
+  finished(): void {
+    this.#done = true;
+    this.#drain?.release();
+    // The server has spoken: stop sending whatever is left of the request stream.
+    if (!this.#stream.writableEnded && !this.#stream.destroyed) this.#stream.close(constants.NGHTTP2_CANCEL);
+  }
+
+  pause(): void {
+    this.#stream.pause();
+  }
+
+  resume(): void {
+    this.#stream.resume();
+  }
+
+  /** @internal stream listener */
+  onResponse(headers: IncomingHttpHeaders): void {
+    if (this.#done) return;
+    const sink = this.#sink!;
+    const httpStatus = Number(headers[":status"] ?? 0);
+    if (httpStatus !== 200) {
+      this.cancel();
+      sink.failed(
+        new RpcError(codeFromHttpStatus(httpStatus), `received HTTP status ${httpStatus}${httpStatus === 415 ? " (unsupported content-type)" : ""}`, {
+          metadata: metadataFromHeaders(headers),
+        }),
+      );
+      return;
+    }
+    const contentType = headers["content-type"];
+    if (typeof contentType !== "string" || !isGrpcContentType(contentType)) {
+      this.cancel();
+      sink.failed(new RpcError(Code.UNKNOWN, `received unexpected content-type "${contentType ?? ""}"`));
+      return;
+    }
+    this.#headerSeen = true;
+    if (headers["grpc-status"] !== undefined) {
+      // Trailers-only: the status comes in the only HEADERS frame.
+      sink.headerReceived(undefined);
+      this.onTrailers(headers);
+      return;
+    }
+    // Someone may hold the (empty) header object already: fill it in then.
+    if (this.#header) this.#header.merge(metadataFromHeaders(headers));
+    else this.#rawHeader = headers;
+    const encoding = headers["grpc-encoding"];
+    sink.headerReceived(typeof encoding === "string" && encoding !== "identity" ? encoding : undefined);
+  }
+
+  /** @internal stream listener */
+  onData(chunk: Buffer): void {
+    if (this.#done) return;
+    const sink = this.#sink!;
+    let envelopes;
+    try {
+      envelopes = (this.#reader ??= new EnvelopeReader(this.#maxReceiveBytes)).push(chunk);
+    } catch (e) {
+      this.cancel();
+      sink.failed(RpcError.from(e, Code.INTERNAL));
+      return;
+    }
+    for (let i = 0; i < envelopes.length; i++) {
+      if (this.#done) return;
+      sink.message(envelopes[i]!.data, envelopes[i]!.flags === flagCompressed);
+    }
+  }
+
+  /** @internal stream listener */
+  onTrailers(trailers: IncomingHttpHeaders): void {
+    if (this.#done) return;
+    const { code, message, details } = statusFromTrailers(trailers);
+    if (this.#trailer) this.#trailer.merge(metadataFromHeaders(trailers));
+    else this.#rawTrailer = trailers;
+    if (code === Code.OK && this.#reader?.partial) this.#sink!.failed(truncatedError());
+    else this.#sink!.status(code, message, details);
+  }
+
+  /** @internal stream listener */
+  onClose(): void {
+    if (this.#done) return;
+    const rst = this.#stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
+    let error: RpcError;
+    if (rst === constants.NGHTTP2_CANCEL && connectionLost(this.#session)) {
+      error = new RpcError(Code.UNAVAILABLE, connectionLostMessage(this.#session, this.#headerSeen));
+    } else if (rst !== constants.NGHTTP2_NO_ERROR) {
+      error = new RpcError(codeFromRstCode(rst), `stream reset by the server with HTTP/2 error code ${rst}`);
+    } else if (this.#reader?.partial) {
+      error = truncatedError();
+    } else {
+      error = new RpcError(Code.UNAVAILABLE, this.#headerSeen ? "the server ended the stream without trailers" : "the connection closed before the server answered");
+    }
+    this.#sink!.failed(error);
+  }
+
+  /** @internal stream listener */
+  onError(e: Error & { code?: string }): void {
+    if (this.#done) return;
+    if (e.code === "ERR_HTTP2_STREAM_ERROR") {
+      const rst = this.#stream.rstCode ?? constants.NGHTTP2_INTERNAL_ERROR;
+      this.#sink!.failed(new RpcError(codeFromRstCode(rst), `stream reset with HTTP/2 error code ${rst}`, { cause: e }));
+    } else {
+      this.#sink!.failed(new RpcError(Code.UNAVAILABLE, describeConnectionError(e), { cause: e }));
+    }
+  }
+}
+
+function isGrpcContentType(ct: string): boolean {
+  return ct.startsWith("application/grpc") && (ct.length === 16 || ct[16] === "+" || ct[16] === ";");
+}
+
+function truncatedError(): RpcError {
+  return new RpcError(Code.INTERNAL, "protocol error: the stream ended in the middle of a message");
+}
+
+const kWire = Symbol("tsgrpc.clientWire");
+type WireStream = ClientHttp2Stream & { [kWire]: GrpcClientWire };
+
+// Listeners shared by every stream (Node calls them with the stream as
+// `this`), instead of closures made per call.
+function onResponse(this: WireStream, headers: IncomingHttpHeaders): void {
+  this[kWire].onResponse(headers);
+}
+function onData(this: WireStream, chunk: Buffer): void {
+  this[kWire].onData(chunk);
+}
+function onTrailers(this: WireStream, trailers: IncomingHttpHeaders): void {
+  this[kWire].onTrailers(trailers);
+}
+function onClose(this: WireStream): void {
+  this[kWire].onClose();
+}
+function onError(this: WireStream, e: Error & { code?: string }): void {
+  this[kWire].onError(e);
+}

@@ -1,17 +1,16 @@
-import type { DescMethod, Message } from "@bufbuild/protobuf";
 import type { Codec } from "../codec/codec.js";
 import { protoCodec } from "../codec/proto-codec.js";
+import { ClientCall } from "../client/client-call.js";
 import type { Transport } from "../client/transport.js";
-import type { Interceptor, StreamRequest, StreamResponse, UnaryRequest, UnaryResponse } from "../interceptor.js";
-import { AsyncQueue } from "../internal/async-queue.js";
-import { maxTimerMs } from "../internal/grpc-timeout.js";
+import type { Interceptor, StreamRequest } from "../interceptor.js";
 import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
-import { parseMessage, serializeMessage } from "../internal/message-codec.js";
+import { serializeMessage } from "../internal/message-codec.js";
+import type { ClientWire, ClientWireSink } from "../internal/transport/client-wire.js";
 import type { ServerWire, ServerWireSink } from "../internal/transport/server-wire.js";
 import { Metadata, metadataFromHeaders } from "../metadata/metadata.js";
+import type { Server } from "../server/create-server.js";
 import { ServerCall } from "../server/server-call.js";
 import { serverInternals, type ServerInternals } from "../server/server-internals.js";
-import type { Server } from "../server/create-server.js";
 import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 
@@ -27,19 +26,17 @@ export interface InMemoryTransportOptions {
   maxSendBytes?: number;
 }
 
-/** How many response messages wait for a slow reader before the handler's `yield` waits. */
-const highWaterMark = 16;
-
 /**
  * A transport that runs the handlers of `server` in this process, with no
  * socket and no HTTP/2: for unit tests of services and of the code that
- * calls them. The server need not listen. Calls go through the same server
- * call as over the network: the server's interceptors, deadlines (sent as a
- * timeout, enforced on both sides), cancellation (abort, early `return()`
- * of a response stream), metadata (with the network's rules: reserved keys
- * dropped, `-bin` values copied), statuses with details, message limits,
- * and backpressure in both directions. Messages are serialized with the
- * codec both ways, so the handler and the caller never share an object.
+ * calls them. The server need not listen. Calls run the same client call
+ * and server call as over the network, joined by an in-memory wire: the
+ * server's interceptors, deadlines (sent as a timeout, enforced on both
+ * sides), cancellation (abort, early `return()` of a response stream),
+ * metadata (with the network's rules: reserved keys dropped, `-bin` values
+ * copied), statuses with details, message limits, and backpressure both
+ * ways. Messages are serialized with the codec both ways, so the handler and
+ * the caller never share an object.
  *
  * ```ts
  * import { createInMemoryTransport } from "tsgrpc/testing";
@@ -65,285 +62,269 @@ export function createInMemoryTransport(server: Server, options: InMemoryTranspo
       }
       if (internals.closing) return Promise.reject(new RpcError(Code.UNAVAILABLE, "the server is shutting down"));
       const o = req.options ?? {};
+      const method = req.method;
       const maxSendBytes = o.maxSendBytes ?? defaults.maxSendBytes;
       let first: Uint8Array | undefined;
       if (!req.stream) {
         try {
-          first = serializeMessage(codec, req.method.input, req.message, maxSendBytes);
+          first = serializeMessage(codec, method.input, req.message, maxSendBytes);
         } catch (e) {
           return Promise.reject(e);
         }
       }
-      const call = new InMemoryCall(req, codec, o.maxReceiveBytes ?? defaults.maxReceiveBytes, internals);
-      return call.run(first, maxSendBytes);
+      const maxReceiveBytes = o.maxReceiveBytes ?? defaults.maxReceiveBytes;
+      const pipe = new InMemoryPipe(codec, req.deadline, req.header, internals.callSettings.maxReceiveBytes, maxReceiveBytes);
+      const client = new ClientCall(pipe.client, {
+        output: method.output,
+        codec,
+        maxReceiveBytes,
+        sendCompression: undefined,
+        deadline: req.deadline,
+        signal: req.signal,
+        onHeader: o.onHeader,
+        onTrailer: o.onTrailer,
+      });
+      const path = `/${method.parent.typeName}/${method.name}`;
+      const entry = internals.router.find(path);
+      if (!entry) pipe.server.finishWithoutResponse(new RpcError(Code.UNIMPLEMENTED, internals.router.explainMissing(path)), undefined, undefined);
+      else new ServerCall(pipe.server, entry, internals.callSettings);
+      if (first) client.sendLast(first);
+      else void client.pump(req as StreamRequest, maxSendBytes, o.compressMessage);
+      return client.response(method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming");
     },
   };
 }
 
+/** A gate that a sender waits on while the receiver does not want more. */
+class Gate {
+  #open: { promise: Promise<void>; resolve: () => void } | undefined;
+  close(): void {
+    if (this.#open) return;
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.#open = { promise, resolve };
+  }
+  open(): void {
+    const o = this.#open;
+    this.#open = undefined;
+    o?.resolve();
+  }
+  /** A promise while closed, undefined while open. */
+  get wait(): Promise<void> | undefined {
+    return this.#open?.promise;
+  }
+}
+
 /**
- * One in-memory call: the server call's wire on one side, the client's view
- * of the response (unary result or message stream, header, trailer,
- * status) on the other.
+ * The two ends of one in-memory call: `server`, the server call's wire, and
+ * `client`, the client call's, each delivering to the other's sink as
+ * HTTP/2 would. Every delivery is deferred to a microtask, like bytes
+ * arriving from a socket, so neither side runs inside the other's stack.
  */
-class InMemoryCall implements ServerWire {
-  readonly codec: Codec;
-  readonly timeoutMs: number | undefined;
+class InMemoryPipe {
+  readonly server: ServerWire;
+  readonly client: ClientWire;
+  serverSink: ServerWireSink | undefined;
+  clientSink: ClientWireSink | undefined;
+  /** The server has ended the call, or the client cancelled it: nothing more goes either way. */
+  done = false;
+  requestEnded = false;
+  /** Closed while the server does not want more requests. */
+  readonly requests = new Gate();
+  /** Closed while the client does not want more responses. */
+  readonly responses = new Gate();
+  readonly header = new Metadata();
+  readonly trailer = new Metadata();
+  readonly #serverMaxReceiveBytes: number;
+  readonly #clientMaxReceiveBytes: number;
+
+  constructor(codec: Codec, deadline: number | undefined, requestHeader: Metadata, serverMaxReceiveBytes: number, clientMaxReceiveBytes: number) {
+    this.#serverMaxReceiveBytes = serverMaxReceiveBytes;
+    this.#clientMaxReceiveBytes = clientMaxReceiveBytes;
+    this.server = new ServerEnd(this, codec, deadline === undefined ? undefined : Math.max(0, deadline - Date.now()), requestHeader);
+    this.client = new ClientEnd(this);
+  }
+
+  /** A request message reaches the server, within its receive limit. */
+  deliverRequest(payload: Uint8Array): boolean {
+    const server = this.serverSink;
+    if (!server || this.done) return false;
+    const limit = this.#serverMaxReceiveBytes;
+    if (payload.byteLength > limit) {
+      server.requestFailed(new RpcError(Code.RESOURCE_EXHAUSTED, `message of ${payload.byteLength} bytes is larger than the limit of ${limit} bytes`));
+      return false;
+    }
+    server.message(payload, false);
+    return true;
+  }
+
+  /** A response message reaches the client; one over its receive limit cancels the call, as the client's framing would. */
+  deliverResponse(payload: Uint8Array): void {
+    const client = this.clientSink;
+    if (!client) return;
+    const limit = this.#clientMaxReceiveBytes;
+    if (payload.byteLength <= limit) {
+      client.message(payload, false);
+      return;
+    }
+    if (!this.done) {
+      this.done = true;
+      later(() => this.serverSink?.closed(new RpcError(Code.CANCELLED, "the client cancelled the call")));
+    }
+    client.failed(new RpcError(Code.RESOURCE_EXHAUSTED, `message of ${payload.byteLength} bytes is larger than the limit of ${limit} bytes`));
+  }
+
+  /** The server's status reaches the client, with the trailers as the network would carry them. */
+  deliverStatus(status: RpcError | null, trailer: Metadata | undefined): void {
+    this.trailer.merge(wireCopy(trailer));
+    if (status) this.trailer.merge(wireCopy(status.metadata));
+    this.requests.open();
+    later(() => {
+      if (status) this.clientSink?.status(status.code, status.rawMessage, [...status.details]);
+      else this.clientSink?.status(Code.OK, "", []);
+    });
+  }
+}
+
+class ServerEnd implements ServerWire {
   readonly requestEncoding = undefined;
   readonly acceptEncoding = "";
   readonly peer = "in-memory";
   readonly tls = undefined;
-  readonly #req: UnaryRequest | StreamRequest;
-  readonly #method: DescMethod;
-  readonly #maxReceiveBytes: number;
-  readonly #internals: ServerInternals;
-  #sink: ServerWireSink | undefined;
-  /** The server has sent its status (or the call was cancelled): nothing more goes either way. */
-  #serverDone = false;
-  /** While the server wants no more requests: the request pump waits on it. */
-  #paused: { promise: Promise<void>; resolve: () => void } | undefined;
-  // The client's side.
-  #status: RpcError | null | undefined = undefined;
-  #header = new Metadata();
-  #trailer = new Metadata();
-  #headerSeen = false;
-  #queue: AsyncQueue<Message> | undefined;
-  #single: Message | undefined;
-  #count = 0;
-  #unary: { resolve: (m: Message) => void; reject: (e: RpcError) => void } | undefined;
-  #readerFull: { promise: Promise<void>; resolve: () => void } | undefined;
-  #timer: NodeJS.Timeout | undefined;
-  #onAbort: (() => void) | undefined;
+  readonly #pipe: InMemoryPipe;
+  readonly #requestHeader: Metadata;
 
-  constructor(req: UnaryRequest | StreamRequest, codec: Codec, maxReceiveBytes: number, internals: ServerInternals) {
-    this.#req = req;
-    this.#method = req.method;
-    this.codec = codec;
-    this.#maxReceiveBytes = maxReceiveBytes;
-    this.#internals = internals;
-    this.timeoutMs = req.deadline === undefined ? undefined : Math.max(0, req.deadline - Date.now());
+  constructor(
+    pipe: InMemoryPipe,
+    readonly codec: Codec,
+    readonly timeoutMs: number | undefined,
+    requestHeader: Metadata,
+  ) {
+    this.#pipe = pipe;
+    this.#requestHeader = requestHeader;
   }
-
-  run(first: Uint8Array | undefined, maxSendBytes: number): Promise<UnaryResponse | StreamResponse> {
-    const req = this.#req;
-    const ms = this.timeoutMs;
-    if (ms !== undefined && ms <= maxTimerMs) this.#timer = setTimeout(() => this.#cancel(new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded")), ms);
-    if (req.signal) {
-      const signal = req.signal;
-      this.#onAbort = () => this.#cancel(signal.reason instanceof RpcError ? signal.reason : new RpcError(Code.CANCELLED, "the call was cancelled by the client", { cause: signal.reason }));
-      signal.addEventListener("abort", this.#onAbort);
-    }
-    const path = `/${this.#method.parent.typeName}/${this.#method.name}`;
-    const entry = this.#internals.router.find(path);
-    if (!entry) {
-      this.finishWithoutResponse(new RpcError(Code.UNIMPLEMENTED, this.#internals.router.explainMissing(path)), undefined, undefined);
-    } else {
-      new ServerCall(this, entry, this.#internals.callSettings);
-      // Like bytes on a socket, the request reaches the server after the call has started.
-      if (first) queueMicrotask(() => this.#deliverLast(first));
-      else void this.#pump(req as StreamRequest, maxSendBytes);
-    }
-    const streams = this.#method.methodKind === "server_streaming" || this.#method.methodKind === "bidi_streaming";
-    if (streams) {
-      const res: StreamResponse = { stream: true, header: this.#header, trailer: this.#trailer, message: this.#messages() };
-      return Promise.resolve(res);
-    }
-    return new Promise<Message>((resolve, reject) => {
-      if (this.#status !== undefined) this.#settleUnary(resolve, reject);
-      else this.#unary = { resolve, reject };
-    }).then((message): UnaryResponse => ({ stream: false, header: this.#header, trailer: this.#trailer, message }));
-  }
-
-  // ServerWire: what the server call sees.
 
   requestMetadata(): Metadata {
-    return wireCopy(this.#req.header);
+    return wireCopy(this.#requestHeader);
   }
 
   start(sink: ServerWireSink): void {
-    this.#sink = sink;
+    this.#pipe.serverSink = sink;
   }
 
   pause(): void {
-    if (this.#paused) return;
-    let resolve!: () => void;
-    const promise = new Promise<void>((r) => (resolve = r));
-    this.#paused = { promise, resolve };
+    this.#pipe.requests.close();
   }
 
   resume(): void {
-    const p = this.#paused;
-    this.#paused = undefined;
-    p?.resolve();
+    this.#pipe.requests.open();
   }
 
   sendHeader(header: Metadata | undefined): void {
-    if (this.#serverDone) return;
-    this.#receiveHeader(header);
+    const pipe = this.#pipe;
+    if (pipe.done) return;
+    pipe.header.merge(wireCopy(header));
+    later(() => pipe.clientSink?.headerReceived(undefined));
   }
 
   sendMessage(payload: Uint8Array): Promise<void> | undefined {
-    if (this.#serverDone) return undefined;
-    this.#receiveMessage(payload);
-    return this.#readerFull?.promise;
+    const pipe = this.#pipe;
+    if (pipe.done) return undefined;
+    later(() => pipe.deliverResponse(payload));
+    return pipe.responses.wait;
   }
 
   finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array): void {
-    if (this.#serverDone) return;
-    if (last) this.#receiveMessage(last);
-    this.#serverDone = true;
-    this.#trailer.merge(wireCopy(trailer));
-    if (status) this.#trailer.merge(wireCopy(status.metadata));
-    this.#finish(this.#statusFor(status));
+    const pipe = this.#pipe;
+    if (pipe.done) return;
+    pipe.done = true;
+    if (last) later(() => pipe.deliverResponse(last));
+    pipe.deliverStatus(status, trailer);
   }
 
   finishWithoutResponse(status: RpcError | null, header: Metadata | undefined, trailer: Metadata | undefined): void {
-    if (this.#serverDone) return;
-    this.#serverDone = true;
+    const pipe = this.#pipe;
+    if (pipe.done) return;
+    pipe.done = true;
     // As on the wire, a status alone arrives as trailers, with the response header metadata in them.
-    this.#receiveHeader(undefined);
-    this.#trailer.merge(wireCopy(header)).merge(wireCopy(trailer));
-    if (status) this.#trailer.merge(wireCopy(status.metadata));
-    this.#finish(this.#statusFor(status));
-  }
-
-  // The request side.
-
-  #deliverLast(payload: Uint8Array): void {
-    if (this.#serverDone || !this.#sink) return;
-    if (!this.#fitsServerLimit(payload)) return;
-    this.#sink.message(payload, false);
-    if (!this.#serverDone) this.#sink.requestEnd();
-  }
-
-  #fitsServerLimit(payload: Uint8Array): boolean {
-    const limit = this.#internals.callSettings.maxReceiveBytes;
-    if (payload.byteLength <= limit) return true;
-    this.#sink!.requestFailed(new RpcError(Code.RESOURCE_EXHAUSTED, `message of ${payload.byteLength} bytes is larger than the limit of ${limit} bytes`));
-    return false;
-  }
-
-  /** Sends a request stream, waiting while the server is paused; a failing source cancels the call. */
-  async #pump(req: StreamRequest, maxSendBytes: number): Promise<void> {
-    const source = req.message[Symbol.asyncIterator]();
-    const ended = new Promise<symbol>((resolve) => (this.#onServerDone = () => resolve(endedMarker)));
-    try {
-      for (;;) {
-        if (this.#paused) await Promise.race([this.#paused.promise, ended]);
-        if (this.#serverDone) break;
-        const r = await Promise.race([source.next(), ended]);
-        if (typeof r === "symbol" || this.#serverDone) break;
-        if (r.done) {
-          this.#sink?.requestEnd();
-          return;
-        }
-        const bytes = serializeMessage(this.codec, req.method.input, r.value, maxSendBytes);
-        if (this.#serverDone) break;
-        if (!this.#fitsServerLimit(bytes)) break;
-        this.#sink?.message(bytes, false);
-      }
-    } catch (e) {
-      this.#cancel(RpcError.from(e, Code.CANCELLED));
-    }
-    void Promise.resolve(source.return?.()).catch(() => undefined);
-  }
-
-  #onServerDone: (() => void) | undefined;
-
-  // The response side, as the client sees it.
-
-  #receiveHeader(header: Metadata | undefined): void {
-    if (this.#headerSeen) return;
-    this.#headerSeen = true;
-    this.#header.merge(wireCopy(header));
-    this.#req.options?.onHeader?.(this.#header);
-  }
-
-  #receiveMessage(payload: Uint8Array): void {
-    if (this.#status !== undefined) return;
-    if (payload.byteLength > this.#maxReceiveBytes) {
-      this.#cancel(new RpcError(Code.RESOURCE_EXHAUSTED, `message of ${payload.byteLength} bytes is larger than the limit of ${this.#maxReceiveBytes} bytes`));
-      return;
-    }
-    let msg: Message;
-    try {
-      msg = parseMessage(this.codec, this.#method.output, payload);
-    } catch (e) {
-      this.#cancel(e as RpcError);
-      return;
-    }
-    this.#count++;
-    if (this.#queue) this.#queue.push(msg);
-    else if (this.#count === 1) this.#single = msg;
-    else if (this.#unary) this.#cancel(new RpcError(Code.UNIMPLEMENTED, "protocol error: more than one response message for a unary call"));
-    else this.#messages().push(msg);
-  }
-
-  #messages(): AsyncQueue<Message> {
-    return (this.#queue ??= new AsyncQueue<Message>(
-      highWaterMark,
-      () => {
-        let resolve!: () => void;
-        const promise = new Promise<void>((r) => (resolve = r));
-        this.#readerFull = { promise, resolve };
-      },
-      () => this.#releaseReader(),
-      () => this.#cancel(new RpcError(Code.CANCELLED, "the client stopped reading the response stream")),
-    ));
-  }
-
-  #releaseReader(): void {
-    const full = this.#readerFull;
-    this.#readerFull = undefined;
-    full?.resolve();
-  }
-
-  #statusFor(status: RpcError | null): RpcError | null {
-    if (!status) return null;
-    const metadata = this.#header.size === 0 ? this.#trailer : new Metadata(this.#header).merge(this.#trailer);
-    return new RpcError(status.code, status.rawMessage, { metadata, details: [...status.details] });
-  }
-
-  /** The client gives up (abort, deadline, a bad response, stopped reading): the server sees a cancelled stream. */
-  #cancel(error: RpcError): void {
-    if (this.#status !== undefined) return;
-    if (!this.#serverDone) {
-      this.#serverDone = true;
-      this.#sink?.closed(new RpcError(Code.CANCELLED, "the client cancelled the call"));
-    }
-    this.#finish(error);
-  }
-
-  #finish(status: RpcError | null): void {
-    if (this.#status !== undefined) return;
-    const deadline = this.#req.deadline;
-    // A deadline that has passed wins over whatever else ended the call.
-    if (status && status.code === Code.CANCELLED && deadline !== undefined && Date.now() >= deadline) {
-      status = new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded");
-    }
-    this.#status = status;
-    if (this.#timer) clearTimeout(this.#timer);
-    if (this.#onAbort) this.#req.signal!.removeEventListener("abort", this.#onAbort);
-    this.#onServerDone?.();
-    this.resume();
-    this.#releaseReader();
-    if (status === null || this.#headerSeen || this.#trailer.size > 0) this.#req.options?.onTrailer?.(this.#trailer);
-    const u = this.#unary;
-    if (u) {
-      this.#unary = undefined;
-      this.#settleUnary(u.resolve, u.reject);
-    }
-    this.#queue?.end(status ?? undefined);
-  }
-
-  #settleUnary(resolve: (m: Message) => void, reject: (e: RpcError) => void): void {
-    const status = this.#status!;
-    if (status !== null) reject(status);
-    else if (this.#count === 1) resolve(this.#single!);
-    else reject(new RpcError(Code.UNIMPLEMENTED, `protocol error: ${this.#count === 0 ? "no" : "more than one"} response message for a unary call`));
+    pipe.trailer.merge(wireCopy(header));
+    later(() => pipe.clientSink?.headerReceived(undefined));
+    pipe.deliverStatus(status, trailer);
   }
 }
 
-const endedMarker: unique symbol = Symbol("ended");
+class ClientEnd implements ClientWire {
+  readonly #pipe: InMemoryPipe;
+
+  constructor(pipe: InMemoryPipe) {
+    this.#pipe = pipe;
+  }
+
+  start(sink: ClientWireSink): void {
+    this.#pipe.clientSink = sink;
+  }
+
+  send(payload: Uint8Array): Promise<void> | undefined {
+    const pipe = this.#pipe;
+    if (pipe.done || pipe.requestEnded) return undefined;
+    later(() => pipe.deliverRequest(payload));
+    return pipe.requests.wait;
+  }
+
+  sendLast(payload: Uint8Array): void {
+    const pipe = this.#pipe;
+    if (pipe.done || pipe.requestEnded) return;
+    pipe.requestEnded = true;
+    later(() => {
+      if (pipe.deliverRequest(payload)) pipe.serverSink?.requestEnd();
+    });
+  }
+
+  closeSend(): void {
+    const pipe = this.#pipe;
+    if (pipe.requestEnded) return;
+    pipe.requestEnded = true;
+    later(() => {
+      if (!pipe.done) pipe.serverSink?.requestEnd();
+    });
+  }
+
+  get sendClosed(): boolean {
+    return this.#pipe.done || this.#pipe.requestEnded;
+  }
+
+  cancel(): void {
+    const pipe = this.#pipe;
+    if (pipe.done) return;
+    pipe.done = true;
+    later(() => pipe.serverSink?.closed(new RpcError(Code.CANCELLED, "the client cancelled the call")));
+  }
+
+  finished(): void {
+    this.#pipe.requests.open();
+    this.#pipe.responses.open();
+  }
+
+  pause(): void {
+    this.#pipe.responses.close();
+  }
+
+  resume(): void {
+    this.#pipe.responses.open();
+  }
+
+  header(): Metadata {
+    return this.#pipe.header;
+  }
+
+  trailer(): Metadata {
+    return this.#pipe.trailer;
+  }
+}
+
+function later(fn: () => void): void {
+  queueMicrotask(fn);
+}
 
 /** Metadata as the other side of a network would see it: reserved keys dropped, values copied. */
 function wireCopy(md: Metadata | undefined): Metadata {

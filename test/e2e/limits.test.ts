@@ -138,11 +138,9 @@ describe("maxConcurrentStreams", { timeout: 60_000 }, () => {
       const channel = createChannel(`http://127.0.0.1:${port}`);
       channels.push(channel);
       const client = createClient(EchoService, channel);
-      return Array.from({ length: 8 }, async (_, i) => {
-        // Let the first call open the connection and receive the server's SETTINGS.
-        if (i > 0) await sleep(20);
-        return client.unary({});
-      });
+      // The first call opens the connection, so the client has the server's SETTINGS before the
+      // burst (a burst on a connection still in its handshake is the channels issue's transparent retry).
+      return [client.unary({}).then(() => Promise.all(Array.from({ length: 8 }, () => client.unary({}))))];
     });
     assert.equal(peak, 2);
   });

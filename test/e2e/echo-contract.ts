@@ -2,9 +2,10 @@
 // on both sides, and tsgrpc against @grpc/grpc-js in both directions.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { Code, RpcError, type Client, type Metadata } from "../../src/index.js";
-import type { EchoService } from "../gen/tsgrpc/test/v1/echo_pb.js";
-import type { ServerObservations } from "./echo-service.js";
+import { Code, RpcError, createClient, createServer, type Client, type Metadata, type Server, type Transport } from "../../src/index.js";
+import { EchoService } from "../gen/tsgrpc/test/v1/echo_pb.js";
+import { createObservations, echoService, type ServerObservations } from "./echo-service.js";
+import { assertNoLeaks } from "./leak-check.js";
 
 export interface EchoPairing {
   client: Client<typeof EchoService>;
@@ -232,4 +233,28 @@ export function runEchoContract(name: string, setup: () => Promise<EchoPairing>)
       results.forEach((r, i) => assert.equal(r.payload[0], i % 256));
     });
   });
+}
+
+/**
+ * A pairing of a tsgrpc client with a tsgrpc server (default options)
+ * through `connect`, which returns the client's transport and how to close
+ * it: a channel over a socket, or one of tsgrpc/testing's transports.
+ */
+export function tsgrpcPairing(connect: (server: Server) => Promise<{ transport: Transport; close?: () => void }>): () => Promise<EchoPairing> {
+  return async () => {
+    const observe = createObservations();
+    const server = createServer().service(EchoService, echoService(observe));
+    const { transport, close } = await connect(server);
+    return {
+      client: createClient(EchoService, transport),
+      observe,
+      serverMaxReceiveBytes: 4 * MiB,
+      clientMaxReceiveBytes: 4 * MiB,
+      async teardown() {
+        close?.();
+        await server.close({ graceMs: 1000 });
+        await assertNoLeaks();
+      },
+    };
+  };
 }

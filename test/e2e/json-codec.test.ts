@@ -4,27 +4,18 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as http2 from "node:http2";
 import { Code, RpcError, createChannel, createClient, createJsonCodec, createServer, protoCodec } from "../../src/index.js";
-import { EchoService, echoService, createObservations } from "./echo-service.js";
-import { runEchoContract } from "./echo-contract.js";
+import { EchoService } from "./echo-service.js";
+import { runEchoContract, tsgrpcPairing } from "./echo-contract.js";
 import { assertNoLeaks } from "./leak-check.js";
 
-runEchoContract("tsgrpc client → tsgrpc server, JSON codec", async () => {
-  const observe = createObservations();
-  const server = createServer().service(EchoService, echoService(observe));
-  const { port } = await server.listen("127.0.0.1:0");
-  const channel = createChannel(`http://127.0.0.1:${port}`, { codec: createJsonCodec() });
-  return {
-    client: createClient(EchoService, channel),
-    observe,
-    serverMaxReceiveBytes: 4 * 1024 * 1024,
-    clientMaxReceiveBytes: 4 * 1024 * 1024,
-    async teardown() {
-      channel.close();
-      await server.close({ graceMs: 1000 });
-      await assertNoLeaks();
-    },
-  };
-});
+runEchoContract(
+  "tsgrpc client → tsgrpc server, JSON codec",
+  tsgrpcPairing(async (server) => {
+    const { port } = await server.listen("127.0.0.1:0");
+    const channel = createChannel(`http://127.0.0.1:${port}`, { codec: createJsonCodec() });
+    return { transport: channel, close: () => channel.close() };
+  }),
+);
 
 async function rawCall(port: number, contentType: string, body: Buffer): Promise<{ headers: http2.IncomingHttpHeaders; trailers: http2.IncomingHttpHeaders; data: Buffer }> {
   const session = http2.connect(`http://127.0.0.1:${port}`);

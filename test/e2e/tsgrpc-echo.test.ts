@@ -2,26 +2,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, RpcError, createChannel, createClient, createServer } from "../../src/index.js";
 import { EchoService, echoService, createObservations } from "./echo-service.js";
-import { runEchoContract } from "./echo-contract.js";
+import { runEchoContract, tsgrpcPairing } from "./echo-contract.js";
 import { assertNoLeaks } from "./leak-check.js";
 
-runEchoContract("tsgrpc client → tsgrpc server", async () => {
-  const observe = createObservations();
-  const server = createServer().service(EchoService, echoService(observe));
-  const { port } = await server.listen("127.0.0.1:0");
-  const channel = createChannel(`http://127.0.0.1:${port}`);
-  return {
-    client: createClient(EchoService, channel),
-    observe,
-    serverMaxReceiveBytes: 4 * 1024 * 1024,
-    clientMaxReceiveBytes: 4 * 1024 * 1024,
-    async teardown() {
-      channel.close();
-      await server.close({ graceMs: 1000 });
-      await assertNoLeaks();
-    },
-  };
-});
+runEchoContract(
+  "tsgrpc client → tsgrpc server",
+  tsgrpcPairing(async (server) => {
+    const { port } = await server.listen("127.0.0.1:0");
+    const channel = createChannel(`http://127.0.0.1:${port}`);
+    return { transport: channel, close: () => channel.close() };
+  }),
+);
 
 test("unknown service and unknown method: UNIMPLEMENTED", async () => {
   const server = createServer().service(EchoService, { async unary() { return {}; } });

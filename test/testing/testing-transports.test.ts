@@ -4,41 +4,22 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Code, RpcError, createClient, createServer } from "../../src/index.js";
 import { createInMemoryTransport, createSocketPairTransport } from "../../src/testing/index.js";
-import { EchoService, echoService, createObservations } from "../e2e/echo-service.js";
-import { runEchoContract } from "../e2e/echo-contract.js";
+import { EchoService } from "../e2e/echo-service.js";
+import { runEchoContract, tsgrpcPairing } from "../e2e/echo-contract.js";
 import { assertNoLeaks } from "../e2e/leak-check.js";
 
-runEchoContract("tsgrpc client → tsgrpc server, in memory", async () => {
-  const observe = createObservations();
-  const server = createServer().service(EchoService, echoService(observe));
-  return {
-    client: createClient(EchoService, createInMemoryTransport(server)),
-    observe,
-    serverMaxReceiveBytes: 4 * 1024 * 1024,
-    clientMaxReceiveBytes: 4 * 1024 * 1024,
-    async teardown() {
-      await server.close({ graceMs: 1000 });
-      await assertNoLeaks();
-    },
-  };
-});
+runEchoContract(
+  "tsgrpc client → tsgrpc server, in memory",
+  tsgrpcPairing(async (server) => ({ transport: createInMemoryTransport(server) })),
+);
 
-runEchoContract("tsgrpc client → tsgrpc server, over a socket pair", async () => {
-  const observe = createObservations();
-  const server = createServer().service(EchoService, echoService(observe));
-  const channel = createSocketPairTransport(server);
-  return {
-    client: createClient(EchoService, channel),
-    observe,
-    serverMaxReceiveBytes: 4 * 1024 * 1024,
-    clientMaxReceiveBytes: 4 * 1024 * 1024,
-    async teardown() {
-      channel.close();
-      await server.close({ graceMs: 1000 });
-      await assertNoLeaks();
-    },
-  };
-});
+runEchoContract(
+  "tsgrpc client → tsgrpc server, over a socket pair",
+  tsgrpcPairing(async (server) => {
+    const channel = createSocketPairTransport(server);
+    return { transport: channel, close: () => channel.close() };
+  }),
+);
 
 test("in memory: server interceptors run, and unknown methods are UNIMPLEMENTED", async () => {
   const seen: string[] = [];

@@ -357,7 +357,12 @@ describe("HTTP listener", { timeout: 120_000 }, () => {
     partial.write("PR");
     const almost = await rawConnect(port);
     almost.write(preface.subarray(0, 23));
-    const results = await Promise.all([silent, partial, almost].map((s) => readUntilClosed(s, 3000)));
+    // One preface byte every 100 ms: the deadline counts from the connection, not from the last byte.
+    const trickling = await rawConnect(port);
+    let sent = 0;
+    const trickle = setInterval(() => trickling.write(preface.subarray(sent, ++sent)), 100);
+    cleanups.push(() => clearInterval(trickle));
+    const results = await Promise.all([silent, partial, almost, trickling].map((s) => readUntilClosed(s, 3000)));
     for (const { data, ms } of results) {
       assert.equal(data, "");
       assert.ok(ms >= 250 && ms < 2000, `dropped after ${ms} ms`);
@@ -499,20 +504,27 @@ describe("HTTP listener", { timeout: 120_000 }, () => {
     assert.equal(seen[2]?.peerCn, undefined);
   });
 
-  test("setSecureContext: new connections get the new certificate, open ones keep theirs", { timeout: 10_000 }, async () => {
-    const { port, listener } = await start({ tls: { key: pki.server.key, cert: pki.server.cert } });
+  test("setSecureContext: new connections get the new certificate, open ones keep theirs, fields left out stay", { timeout: 10_000 }, async () => {
+    const { port, listener, http2: h2 } = await start({
+      tls: { key: pki.server.key, cert: pki.server.cert, ca: pki.ca, requestCert: true, rejectUnauthorized: false },
+    });
+    const clientVerified: boolean[] = [];
+    h2.prependListener("stream", (stream) => clientVerified.push((stream.session?.socket as tls.TLSSocket).authorized));
     const serverCn = (s: http2.ClientHttp2Session) => (s.socket as tls.TLSSocket).getPeerCertificate().subject?.CN;
-    const before = connectH2(`https://127.0.0.1:${port}`, { ca: pki.ca });
+    const alice = { ca: pki.ca, key: pki.client.key, cert: pki.client.cert };
+    const before = connectH2(`https://127.0.0.1:${port}`, alice);
     await h2Request(before, "/1");
     assert.equal(serverCn(before), "server.test");
     assert.throws(() => listener.setSecureContext({ key: pki.server.key, cert: pki.server2.cert }), /key values mismatch/);
+    // Key and cert only: the client CAs stay, so alice is still verified.
     listener.setSecureContext({ key: pki.server2.key, cert: pki.server2.cert });
-    const afterRotation = connectH2(`https://127.0.0.1:${port}`, { ca: pki.ca });
+    const afterRotation = connectH2(`https://127.0.0.1:${port}`, alice);
     assert.equal((await h2Request(afterRotation, "/2")).echo.alpn, "h2");
     assert.equal(serverCn(afterRotation), "server-2.test");
+    assert.deepEqual(clientVerified, [true, true]);
     const h1 = await within(
       new Promise<unknown>((resolve, reject) => {
-        const req = https.get({ host: "127.0.0.1", port, path: "/", ca: pki.ca, agent: false }, (res) => {
+        const req = https.get({ host: "127.0.0.1", port, path: "/", ...alice, agent: false }, (res) => {
           resolve((res.socket as tls.TLSSocket).getPeerCertificate().subject?.CN);
           res.resume();
         });

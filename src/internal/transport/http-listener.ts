@@ -64,9 +64,11 @@ export interface HttpListener {
   /** Whether connections use TLS. */
   readonly secure: boolean;
   /**
-   * Replaces the key, certificate or CAs (fields left out stay) for
-   * connections made afterwards; open ones keep theirs. Throws a `TypeError`
-   * without TLS, and what `tls.createSecureContext` throws for bad material.
+   * Replaces the key, certificate, CAs… for connections made afterwards; open
+   * ones keep theirs. Fields left out keep their current values (Node's own
+   * `setSecureContext` would unset them: rotating key and cert alone would
+   * drop `ca`, and with it mTLS). Throws a `TypeError` without TLS, and what
+   * `tls.createSecureContext` throws for bad material, changing nothing then.
    */
   setSecureContext(options: tls.SecureContextOptions): void;
   /**
@@ -183,6 +185,8 @@ export async function openHttpListener(options: HttpListenerOptions): Promise<Ht
   });
 
   let server: net.Server;
+  /** What the TLS server was last given: `setSecureContext` merges into it. */
+  let secureContext: tls.SecureContextOptions = { ...options.tls };
   if (options.tls) {
     const secure = tls.createServer({
       handshakeTimeout: sniffTimeoutMs,
@@ -222,17 +226,22 @@ export async function openHttpListener(options: HttpListenerOptions): Promise<Ht
     let head: Buffer | undefined;
     const drop = () => {
       pending.delete(socket);
+      clearTimeout(deadline);
       socket.destroy();
     };
+    // A deadline, not an idle timeout: a client trickling the preface byte by byte gets no longer.
+    const deadline = setTimeout(drop, sniffTimeoutMs).unref();
+    socket.once("close", drop);
     const onData = (chunk: Buffer) => {
       head = head === undefined ? chunk : Buffer.concat([head, chunk]);
       const protocol = sniffPlainProtocol(head);
       if (protocol === undefined) return;
       pending.delete(socket);
+      clearTimeout(deadline);
       socket.off("data", onData);
       socket.off("end", drop);
       socket.off("error", drop);
-      socket.setTimeout(0, drop);
+      socket.off("close", drop);
       socket.pause();
       socket.unshift(head);
       if (protocol === "h2") {
@@ -248,7 +257,6 @@ export async function openHttpListener(options: HttpListenerOptions): Promise<Ht
     socket.on("data", onData);
     socket.once("end", drop);
     socket.on("error", drop);
-    socket.setTimeout(sniffTimeoutMs, drop);
   };
 
   await new Promise<void>((resolve, reject) => {
@@ -277,9 +285,11 @@ export async function openHttpListener(options: HttpListenerOptions): Promise<Ht
   return {
     address,
     secure: options.tls !== undefined,
-    setSecureContext(context) {
+    setSecureContext(update) {
       if (!(server instanceof tls.Server)) throw new TypeError("setSecureContext: this listener does not use TLS");
-      server.setSecureContext(context);
+      const next = { ...secureContext, ...update };
+      server.setSecureContext(next);
+      secureContext = next;
     },
     close() {
       if (closed) return closed;

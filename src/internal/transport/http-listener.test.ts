@@ -15,7 +15,7 @@ import * as tls from "node:tls";
 import { peerTlsOf } from "../../credentials/peer-tls.js";
 import { assertNoLeaks } from "../../../test/e2e/leak-check.js";
 import { testPki } from "../../../test/e2e/test-certs.js";
-import { openHttpListener, sniffPlainProtocol, type HttpListener, type HttpListenerOptions } from "./http-listener.js";
+import { openHttpListener, type HttpListener, type HttpListenerOptions } from "./http-listener.js";
 
 const pki = testPki();
 const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
@@ -255,19 +255,6 @@ function tricklingConnection(port: number, slowBytes: number, gapMs: number): Du
   cleanups.push(() => duplex.destroy());
   return duplex;
 }
-
-describe("sniffPlainProtocol", () => {
-  test("the whole preface is h2, a strict prefix of it is undecided, anything else is HTTP/1.1", () => {
-    assert.equal(sniffPlainProtocol(preface), "h2");
-    assert.equal(sniffPlainProtocol(Buffer.concat([preface, Buffer.from([0, 0, 0, 4])])), "h2");
-    for (let n = 0; n < preface.length; n++) assert.equal(sniffPlainProtocol(preface.subarray(0, n)), undefined, `${n} bytes`);
-    assert.equal(sniffPlainProtocol(Buffer.from("GET / HTTP/1.1\r\n")), "http/1.1");
-    assert.equal(sniffPlainProtocol(Buffer.from("P")), undefined);
-    assert.equal(sniffPlainProtocol(Buffer.from("PO")), "http/1.1");
-    assert.equal(sniffPlainProtocol(Buffer.from("PRI * HTTP/1.1\r\n")), "http/1.1");
-    assert.equal(sniffPlainProtocol(Buffer.from([0x16, 0x03, 0x01])), "http/1.1");
-  });
-});
 
 describe("HTTP listener", { timeout: 120_000 }, () => {
   test("plain text: h2 with prior knowledge and HTTP/1.1 on one port, several requests per connection", { timeout: 15_000 }, async () => {

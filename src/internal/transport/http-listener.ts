@@ -11,6 +11,7 @@ import * as http from "node:http";
 import type * as http2 from "node:http2";
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { readPlainProtocol } from "./plain-protocol.js";
 
 /** Where a listener is bound: host and port, or a unix socket path. */
 export type HttpListenerAddress = { host: string; port: number } | { path: string };
@@ -91,20 +92,6 @@ export interface HttpListener {
 
 /** Default of `HttpListenerOptions.sniffTimeoutMs`. */
 export const defaultSniffTimeoutMs = 10_000;
-
-/** The HTTP/2 client connection preface (RFC 9113 §3.4). */
-const preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
-
-/**
- * Which protocol a plain-text connection speaks, from its first bytes:
- * `"h2"` once they are the whole preface, `"http/1.1"` as soon as they differ
- * from it, undefined while they are a strict prefix of it. @internal
- */
-export function sniffPlainProtocol(head: Uint8Array): "h2" | "http/1.1" | undefined {
-  const n = Math.min(head.length, preface.length);
-  if (preface.compare(head, 0, n, 0, n) !== 0) return "http/1.1";
-  return n === preface.length ? "h2" : undefined;
-}
 
 /**
  * Binds `options`' address and starts handing connections over. Rejects with
@@ -216,48 +203,25 @@ export async function openHttpListener(options: HttpListenerOptions): Promise<Ht
   } else {
     server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       accept(socket);
-      if (closed) socket.destroy();
-      else sniff(socket);
+      if (closed) {
+        socket.destroy();
+        return;
+      }
+      pending.add(socket);
+      readPlainProtocol(socket, sniffTimeoutMs, (protocol) => {
+        pending.delete(socket);
+        if (protocol === "h2") {
+          // As on an Http2Server: end our side when the client ends its.
+          socket.allowHalfOpen = false;
+          // No resume: the new Http2Session reads what is buffered (next tick), then owns the socket.
+          toHttp2(socket);
+        } else {
+          toHttp1(socket);
+          socket.resume();
+        }
+      });
     });
   }
-
-  const sniff = (socket: net.Socket) => {
-    pending.add(socket);
-    let head: Buffer | undefined;
-    const drop = () => {
-      pending.delete(socket);
-      clearTimeout(deadline);
-      socket.destroy();
-    };
-    // A deadline, not an idle timeout: a client trickling the preface byte by byte gets no longer.
-    const deadline = setTimeout(drop, sniffTimeoutMs).unref();
-    socket.once("close", drop);
-    const onData = (chunk: Buffer) => {
-      head = head === undefined ? chunk : Buffer.concat([head, chunk]);
-      const protocol = sniffPlainProtocol(head);
-      if (protocol === undefined) return;
-      pending.delete(socket);
-      clearTimeout(deadline);
-      socket.off("data", onData);
-      socket.off("end", drop);
-      socket.off("error", drop);
-      socket.off("close", drop);
-      socket.pause();
-      socket.unshift(head);
-      if (protocol === "h2") {
-        // As on an Http2Server: end our side when the client ends its.
-        socket.allowHalfOpen = false;
-        // No resume: the new Http2Session reads what is buffered (next tick), then owns the socket.
-        toHttp2(socket);
-      } else {
-        toHttp1(socket);
-        socket.resume();
-      }
-    };
-    socket.on("data", onData);
-    socket.once("end", drop);
-    socket.on("error", drop);
-  };
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { Duplex } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as tls from "node:tls";
+import fc from "fast-check";
 import { peerTlsOf } from "../../credentials/peer-tls.js";
 import { assertNoLeaks } from "../../../test/e2e/leak-check.js";
 import { testPki } from "../../../test/e2e/test-certs.js";
@@ -636,6 +637,35 @@ describe("HTTP listener", { timeout: 120_000 }, () => {
     assert.equal(JSON.parse((await h1Request({ host: "::1", port: plain.port, path: "/v6" }, false)).body).protocol, "http/1.1");
     const secure = await start({ host: "::1", tls: { key: pki.server.key, cert: pki.server.cert } });
     assert.equal((await h2Request(connectH2(`https://[::1]:${secure.port}`, { ca: pki.ca }), "/v6")).echo.alpn, "h2");
+  });
+
+  test("200 clients sending random bytes (some after a piece of the preface) are all closed; the server keeps serving", { timeout: 20_000 }, async () => {
+    const { port, sessions } = await start({ sniffTimeoutMs: 300 });
+    const clients = fc.sample(
+      fc.record({
+        prefaceBytes: fc.constantFrom(0, 0, 1, 3, 23, 24, 24),
+        tail: fc.uint8Array({ maxLength: 200 }),
+        halfClose: fc.boolean(),
+      }),
+      { numRuns: 200, seed: 42 },
+    );
+    const stillOpen: typeof clients = [];
+    await Promise.all(
+      clients.map(async (client) => {
+        const socket = await rawConnect(port);
+        const closed = readUntilClosed(socket, 8000);
+        socket.write(Buffer.concat([preface.subarray(0, client.prefaceBytes), client.tail]));
+        if (client.halfClose) socket.end();
+        // The server ends the others: a 400, a GOAWAY, the client's FIN, the sniff deadline.
+        if ((await Promise.race([closed.then(() => "closed"), sleep(1500)])) !== "closed") stillOpen.push(client);
+      }),
+    );
+    // Only valid HTTP/2 starts can stay: a preface and nothing else, or frames
+    // Node accepts. Ending idle sessions is the caller's (keepalive, timeouts).
+    for (const client of stillOpen) assert.equal(client.prefaceBytes, 24, JSON.stringify(client));
+    for (const s of sessions) s.destroy();
+    assert.equal((await h2Request(connectH2(`http://127.0.0.1:${port}`), "/after")).status, 200);
+    assert.equal((await h1Request({ port, path: "/after" }, false)).status, 200);
   });
 
   test("a port in use rejects with EADDRINUSE and leaves nothing open", { timeout: 10_000 }, async () => {

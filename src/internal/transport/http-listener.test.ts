@@ -615,7 +615,7 @@ describe("HTTP listener", { timeout: 120_000 }, () => {
     await assertNoLeaks();
   });
 
-  test("a unix socket path serves both protocols, and is gone after close", { timeout: 10_000 }, async () => {
+  test("a unix socket path serves both protocols, plain and TLS, and is gone after close", { timeout: 10_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "tsgrpc-listener-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, "s.sock");
@@ -628,6 +628,14 @@ describe("HTTP listener", { timeout: 120_000 }, () => {
     session.destroy();
     await listener.close();
     assert.equal(existsSync(path), false);
+
+    const securePath = join(dir, "tls.sock");
+    await start({ path: securePath, tls: { key: pki.server.key, cert: pki.server.cert } });
+    const connect = (alpn: string[]) => () => tls.connect({ path: securePath, ca: pki.ca, servername: "localhost", ALPNProtocols: alpn });
+    const secure = connectH2("https://localhost", { createConnection: connect(["h2"]) });
+    assert.equal((await h2Request(secure, "/unix-tls")).echo.alpn, "h2");
+    const h1 = await h1Request({ socketPath: securePath, path: "/unix-tls", createConnection: connect(["http/1.1"]) }, true);
+    assert.equal(JSON.parse(h1.body).alpn, "http/1.1");
   });
 
   test("IPv6 ::1, plain and TLS", { timeout: 10_000 }, async () => {

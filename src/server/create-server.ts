@@ -1,5 +1,4 @@
 import * as http2 from "node:http2";
-import type { AddressInfo } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import type { Interceptor } from "../interceptor.js";
 import { Code } from "../status/code.js";
@@ -12,6 +11,8 @@ import { createJsonCodec } from "../codec/json-codec.js";
 import type { ServerCallSettings } from "./server-call.js";
 import type { HandlerContext } from "./handler-context.js";
 import { dispatchHttp2Stream, type DispatchSettings } from "./http2-dispatch.js";
+import { dispatchHttp1Request } from "./http1-dispatch.js";
+import { openHttpListener, type HttpListener } from "../internal/transport/http-listener.js";
 import { Router } from "./router.js";
 import { setServerInternals } from "./server-internals.js";
 import { createClientCertificateCheck, secureServerOptions, updateListenerTls, type ServerTlsUpdate } from "./server-tls.js";
@@ -145,8 +146,8 @@ export function createServer(options: ServerOptions = {}): Server {
   };
   const serverInterceptors = options.interceptors ?? [];
   const limits = checkConnectionLimits(options);
-  const listeners: (http2.Http2Server | http2.Http2SecureServer)[] = [];
-  const tlsListeners = new Map<http2.Http2SecureServer, ServerTlsOptions>();
+  const listeners: HttpListener[] = [];
+  const tlsListeners = new Map<HttpListener, ServerTlsOptions>();
   const sessions = new Set<http2.ServerHttp2Session>();
   let closing = false;
 
@@ -203,38 +204,33 @@ export function createServer(options: ServerOptions = {}): Server {
     async listen(address) {
       if (closing) throw new Error("the server is closed");
       const where = typeof address === "string" ? parseListenAddress(address) : address;
-      let listener: http2.Http2Server | http2.Http2SecureServer;
-      if (where.tls) {
-        const secure = http2.createSecureServer({ ...http2Options, ...secureServerOptions(where.tls) });
-        tlsListeners.set(secure, where.tls);
-        listener = secure;
-      } else {
-        listener = http2.createServer(http2Options);
-      }
+      // Each address gets its own HTTP/2 server (it never listens: the listener hands it the
+      // HTTP/2 connections), so that an mTLS address can check the client certificates of its own.
+      const h2 = http2.createServer(http2Options);
       if (where.tls?.requireClientCert) {
         const check = createClientCertificateCheck();
-        listener.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags?: number, rawHeaders?: string[]) =>
+        h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags?: number, rawHeaders?: string[]) =>
           dispatchHttp2Stream(stream, headers, rawHeaders, dispatch, check),
         );
       } else {
-        listener.on("stream", onStream);
+        h2.on("stream", onStream);
       }
-      listener.on("session", onSession);
-      listener.on("sessionError", noop);
-      await new Promise<void>((resolve, reject) => {
-        listener.once("error", reject);
-        const done = () => {
-          listener.off("error", reject);
-          listener.on("error", noop);
-          resolve();
-        };
-        if (where.path !== undefined) listener.listen(where.path, done);
-        else listener.listen(where.port ?? 0, where.host ?? "127.0.0.1", done);
+      h2.on("session", onSession);
+      h2.on("sessionError", noop);
+      const listener = await openHttpListener({
+        ...(where.path !== undefined ? { path: where.path } : { host: where.host ?? "127.0.0.1", port: where.port ?? 0 }),
+        ...(where.tls ? { tls: secureServerOptions(where.tls) } : {}),
+        http2: h2,
+        onHttp1Request: dispatchHttp1Request,
       });
+      if (closing) {
+        await listener.close();
+        throw new Error("the server is closed");
+      }
       listeners.push(listener);
-      const a = listener.address();
-      if (a && typeof a === "object") return { host: (a as AddressInfo).address, port: (a as AddressInfo).port };
-      return { host: String(a ?? where.path), port: 0 };
+      if (where.tls) tlsListeners.set(listener, where.tls);
+      const a = listener.address;
+      return "path" in a ? { host: a.path, port: 0 } : a;
     },
     updateTls(tls) {
       if (tlsListeners.size === 0) throw new TypeError("updateTls: the server has no TLS address");
@@ -243,7 +239,7 @@ export function createServer(options: ServerOptions = {}): Server {
     async close(closeOptions) {
       const graceMs = closeOptions?.graceMs ?? 10_000;
       closing = true;
-      const stopped = listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
+      const stopped = listeners.map((l) => l.close());
       for (const s of sessions) s.close();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
@@ -255,6 +251,7 @@ export function createServer(options: ServerOptions = {}): Server {
       // Let the UNAVAILABLE statuses reach the wire before the sockets go.
       if (sessions.size > 0) await new Promise((resolve) => setTimeout(resolve, 50));
       for (const s of sessions) s.destroy();
+      for (const l of listeners) l.destroyConnections();
       await Promise.all(stopped);
     },
   };

@@ -1,12 +1,13 @@
 import * as http2 from "node:http2";
-import type { SecureContextOptions, TLSSocket } from "node:tls";
+import type { SecureContextOptions, TLSSocket, TlsOptions } from "node:tls";
+import type { HttpListener } from "../internal/transport/http-listener.js";
 import type { ServerTlsOptions } from "./create-server.js";
 
 /** The key material that `Server.updateTls` replaces. */
 export type ServerTlsUpdate = Pick<ServerTlsOptions, "key" | "cert" | "ca">;
 
-/** Node's TLS server options for `tls`, validated. @internal */
-export function secureServerOptions(tls: ServerTlsOptions): http2.SecureServerOptions {
+/** Node's TLS server options for `tls`, validated (the listener adds ALPN: h2 and http/1.1). @internal */
+export function secureServerOptions(tls: ServerTlsOptions): TlsOptions {
   checkKeyMaterial(tls, "listen");
   return {
     ...contextOptions(tls),
@@ -15,13 +16,11 @@ export function secureServerOptions(tls: ServerTlsOptions): http2.SecureServerOp
     // a silent drop of the connection, which is all Node does on its own.
     requestCert: tls.ca !== undefined || tls.requireClientCert === true,
     rejectUnauthorized: false,
-    ALPNProtocols: ["h2"],
-    allowHTTP1: false,
   };
 }
 
 /** Replaces the key material of a TLS listener; connections made afterwards use it. @internal */
-export function updateListenerTls(listener: http2.Http2SecureServer, current: ServerTlsOptions, update: ServerTlsUpdate): ServerTlsOptions {
+export function updateListenerTls(listener: HttpListener, current: ServerTlsOptions, update: ServerTlsUpdate): ServerTlsOptions {
   checkKeyMaterial(update, "updateTls");
   const next: ServerTlsOptions = { ...current, key: update.key, cert: update.cert, ...(update.ca !== undefined ? { ca: update.ca } : {}) };
   // Throws (and changes nothing) when the key does not match the certificate.

@@ -504,12 +504,15 @@ describe("HTTP listener", { timeout: 120_000 }, () => {
     await h2Request(before, "/1");
     assert.equal(serverCn(before), "server.test");
     assert.throws(() => listener.setSecureContext({ key: pki.server.key, cert: pki.server2.cert }), /key values mismatch/);
+    const afterFailure = connectH2(`https://127.0.0.1:${port}`, alice);
+    await h2Request(afterFailure, "/1b");
+    assert.equal(serverCn(afterFailure), "server.test");
     // Key and cert only: the client CAs stay, so alice is still verified.
     listener.setSecureContext({ key: pki.server2.key, cert: pki.server2.cert });
     const afterRotation = connectH2(`https://127.0.0.1:${port}`, alice);
     assert.equal((await h2Request(afterRotation, "/2")).echo.alpn, "h2");
     assert.equal(serverCn(afterRotation), "server-2.test");
-    assert.deepEqual(clientVerified, [true, true]);
+    assert.deepEqual(clientVerified, [true, true, true]);
     const h1 = await within(
       new Promise<unknown>((resolve, reject) => {
         const req = https.get({ host: "127.0.0.1", port, path: "/", ...alice, agent: false }, (res) => {

@@ -34,8 +34,10 @@ export interface HttpListenerOptions {
    * Receives the HTTP/2 connections through its 'connection' event: a server
    * from `http2.createServer(settings)` (plain, even for TLS connections) that
    * never listens, with the caller's 'session' and 'stream' listeners and no
-   * 'request' listener. Its `close()` does nothing to sessions: the caller
-   * tracks them ('session') and closes them.
+   * 'request' listener. Its settings, `setTimeout` and 'sessionError' work as
+   * on a listening server; its `close()` does nothing to sessions: the caller
+   * tracks them ('session') and closes them. A client that sent the preface
+   * and then nothing stays connected until a session timeout ends it.
    */
   http2: http2.Http2Server;
   /** Handles each HTTP/1.1 request. It should not throw: if it does, the request is answered 500 (or its connection reset). */

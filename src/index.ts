@@ -36,7 +36,7 @@ export type { RpcErrorInit } from "./status/rpc-error.js";
 export { createDetail } from "./status/details.js";
 export type { Detail } from "./status/details.js";
 export { Metadata } from "./metadata/metadata.js";
-export type { MetadataInit, MetadataValue } from "./metadata/metadata.js";
+export type { MetadataInit, MetadataValue, MetadataValueOf } from "./metadata/metadata.js";
 export { createWritableIterable } from "./writable-iterable.js";
 export type { WritableIterable } from "./writable-iterable.js";
 

@@ -6,6 +6,7 @@ import type { CallOptions } from "./call-options.js";
 import type { Channel } from "./channel.js";
 import { inheritCall } from "../internal/deadline-propagation.js";
 import { badRequest, callHeader, checkCallOptions, checkRequests } from "./check-call-options.js";
+import { rethrowWithCallerStack } from "../status/caller-stack.js";
 
 type Init<D extends DescMessage> = MessageInitShape<D>;
 type Out<D extends DescMessage> = MessageShape<D>;
@@ -59,7 +60,8 @@ export function createClient<S extends DescService>(service: S, channel: Channel
 
 // Misuse (bad options, a request that is no message) never throws from the
 // client method: the call's promise, or its iterator's first next(), rejects
-// with the TypeError, and nothing is sent.
+// with the TypeError, and nothing is sent. A failed call's RpcError gets the
+// caller's stack (status/caller-stack.ts).
 function methodFn(method: DescMethod, next: (o: CallOptions | undefined) => CallFn): unknown {
   switch (method.methodKind) {
     case "unary":
@@ -71,7 +73,7 @@ function methodFn(method: DescMethod, next: (o: CallOptions | undefined) => Call
         } catch (e) {
           return Promise.reject(e);
         }
-        return call.then(responseMessage);
+        return call.then(responseMessage, rethrowWithCallerStack);
       };
     case "server_streaming":
       return (init: Init<DescMessage>, o?: CallOptions) =>
@@ -89,7 +91,7 @@ function methodFn(method: DescMethod, next: (o: CallOptions | undefined) => Call
         } catch (e) {
           return Promise.reject(e);
         }
-        return call.then(responseMessage);
+        return call.then(responseMessage, rethrowWithCallerStack);
       };
     case "bidi_streaming":
       return (inits: AsyncIterable<Init<DescMessage>>, o?: CallOptions) =>
@@ -169,8 +171,9 @@ function lazyStream(start: () => Promise<UnaryResponse | StreamResponse>): Async
         (starting ??= startSafely(start).then((r) => (inner = (r as StreamResponse).message[Symbol.asyncIterator]())));
       return {
         // Not async: once open, each message costs the inner iterator's promise only.
+        // (A failure after the start reaches the caller through the transport's queue.)
         next() {
-          return inner ? inner.next() : open().then(firstNext);
+          return inner ? inner.next() : open().then(firstNext, rethrowWithCallerStack);
         },
         async return() {
           if (!inner && !starting) return { done: true, value: undefined };

@@ -2,6 +2,7 @@ import { constants, type ClientHttp2Stream, type Http2Session, type IncomingHttp
 import type { DescMessage, Message } from "@bufbuild/protobuf";
 import { Code } from "../../status/code.js";
 import { RpcError } from "../../status/rpc-error.js";
+import { rejectWithCallerStack } from "../../status/caller-stack.js";
 import { codeFromHttpStatus, codeFromRstCode } from "../../status/http-status.js";
 import { Metadata, metadataFromHeaders } from "../../metadata/metadata.js";
 import { AsyncQueue } from "../async-queue.js";
@@ -158,6 +159,7 @@ export class ClientCall implements MessageSink {
       () => this.#stream.pause(),
       () => this.#stream.resume(),
       () => this.cancel(new RpcError(Code.CANCELLED, "the client stopped reading the response stream")),
+      rejectWithCallerStack,
     );
     return this.#queue;
   }

@@ -6,7 +6,7 @@
  * ```ts
  * const tenantKey = createContextKey<string | undefined>(undefined, { description: "tenant" });
  * const tenant: Interceptor = (next) => async (req) => {
- *   req.context?.values.set(tenantKey, req.header.get("x-tenant") as string | undefined);
+ *   req.context?.values.set(tenantKey, req.header.get("x-tenant"));
  *   return next(req);
  * };
  * // in a handler

@@ -37,7 +37,7 @@ export type { RpcErrorInit } from "./status/rpc-error.js";
 export { createDetail } from "./status/details.js";
 export type { Detail } from "./status/details.js";
 export { Metadata } from "./metadata/metadata.js";
-export type { MetadataInit, MetadataValue } from "./metadata/metadata.js";
+export type { MetadataInit, MetadataValue, MetadataValueOf } from "./metadata/metadata.js";
 export { createWritableIterable } from "./writable-iterable.js";
 export { protoCodec } from "./codec/proto-codec.js";
 export { createJsonCodec } from "./codec/json-codec.js";

@@ -3,15 +3,30 @@ import type { Interceptor } from "../interceptor.js";
 import type { Metadata, MetadataInit } from "../metadata/metadata.js";
 import type { CallCredentials } from "../credentials/call-credentials.js";
 
-/** Options of one call. Every field is optional. */
+/**
+ * Options of one call. Every field is optional.
+ *
+ * They are checked when the call starts: a value of the wrong type or out
+ * of range (a `NaN` timeout, a metadata key with a space, a non-ASCII value)
+ * is misuse, so the call's promise, or a stream's first `next()`, rejects
+ * with a `TypeError` naming the method and the option (never an `RpcError`,
+ * which is for calls that failed), and nothing is sent.
+ */
 export interface CallOptions {
-  /** Time the call may take, in milliseconds; sent as `grpc-timeout`. */
+  /**
+   * Time the call may take, in milliseconds; sent as `grpc-timeout`. Default:
+   * none (`Infinity`). Zero or less is a deadline that has already passed:
+   * the call fails with DEADLINE_EXCEEDED without being sent.
+   */
   timeoutMs?: number;
   /** Absolute deadline (a `Date` or epoch milliseconds); the earlier of this and `timeoutMs` wins. */
   deadline?: Date | number;
   /** Aborting it cancels the call (RST_STREAM CANCEL); the call fails with CANCELLED. */
   signal?: AbortSignal;
-  /** Request metadata. */
+  /**
+   * Request metadata. Keys are lowercased; keys gRPC owns (`grpc-timeout`,
+   * `content-type`, `te` …) are refused.
+   */
   metadata?: MetadataInit;
   /** Called once with the response headers (empty for a trailers-only response). */
   onHeader?(header: Metadata): void;

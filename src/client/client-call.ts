@@ -11,6 +11,7 @@ import { Metadata } from "../metadata/metadata.js";
 import { Code } from "../status/code.js";
 import type { Detail } from "../status/details.js";
 import { RpcError } from "../status/rpc-error.js";
+import { rejectWithCallerStack } from "../status/caller-stack.js";
 
 /** How many received messages may wait for a slow reader before the stream pauses. */
 const highWaterMark = 16;
@@ -192,6 +193,7 @@ export class ClientCall implements ClientWireSink, MessageSink {
       () => this.#wire.pause(),
       () => this.#wire.resume(),
       () => this.cancel(new RpcError(Code.CANCELLED, "the client stopped reading the response stream")),
+      rejectWithCallerStack,
     );
     return this.#queue;
   }

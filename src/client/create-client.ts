@@ -1,11 +1,12 @@
 import type { DescMessage, DescMethod, DescService, Message, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { applyInterceptors, type CallFn, type Interceptor, type StreamResponse, type UnaryResponse } from "../interceptor.js";
-import { Metadata } from "../metadata/metadata.js";
 import { toMessage } from "../internal/message-codec.js";
 import type { CallOptions } from "./call-options.js";
 import type { Transport } from "./transport.js";
 import { inheritCall } from "../internal/deadline-propagation.js";
+import { badRequest, callHeader, checkCallOptions, checkRequests } from "./check-call-options.js";
+import { rethrowWithCallerStack } from "../status/caller-stack.js";
 
 type Init<D extends DescMessage> = MessageInitShape<D>;
 type Out<D extends DescMessage> = MessageShape<D>;
@@ -60,30 +61,71 @@ export function createClient<S extends DescService>(service: S, transport: Trans
   return client as Client<S>;
 }
 
+// Misuse (bad options, a request that is no message) never throws from the
+// client method: the call's promise, or its iterator's first next(), rejects
+// with the TypeError, and nothing is sent. A failed call's RpcError gets the
+// caller's stack (status/caller-stack.ts).
 function methodFn(method: DescMethod, next: (o: CallOptions | undefined) => CallFn): unknown {
   switch (method.methodKind) {
     case "unary":
-      return (init: Init<DescMessage>, o?: CallOptions) =>
-        next(o)(requestOf(method, false, toMessage(method.input, init), o)).then((r) => (r as UnaryResponse).message);
+      return (init: Init<DescMessage>, o?: CallOptions) => {
+        let call;
+        try {
+          checkCallOptions(method, o);
+          call = next(o)(requestOf(method, false, requestMessage(method, init), o));
+        } catch (e) {
+          return Promise.reject(e);
+        }
+        return call.then(responseMessage, rethrowWithCallerStack);
+      };
     case "server_streaming":
       return (init: Init<DescMessage>, o?: CallOptions) =>
-        lazyStream(() => next(o)(requestOf(method, false, toMessage(method.input, init), o)));
+        lazyStream(() => {
+          checkCallOptions(method, o);
+          return next(o)(requestOf(method, false, requestMessage(method, init), o));
+        });
     case "client_streaming":
-      return (inits: AsyncIterable<Init<DescMessage>>, o?: CallOptions) =>
-        next(o)(requestOf(method, true, mapMessages(method.input, inits), o)).then((r) => (r as UnaryResponse).message);
+      return (inits: AsyncIterable<Init<DescMessage>>, o?: CallOptions) => {
+        let call;
+        try {
+          checkCallOptions(method, o);
+          checkRequests(method, inits);
+          call = next(o)(requestOf(method, true, mapMessages(method, inits), o));
+        } catch (e) {
+          return Promise.reject(e);
+        }
+        return call.then(responseMessage, rethrowWithCallerStack);
+      };
     case "bidi_streaming":
       return (inits: AsyncIterable<Init<DescMessage>>, o?: CallOptions) =>
-        lazyStream(() => next(o)(requestOf(method, true, mapMessages(method.input, inits), o)));
+        lazyStream(() => {
+          checkCallOptions(method, o);
+          checkRequests(method, inits);
+          return next(o)(requestOf(method, true, mapMessages(method, inits), o));
+        });
+  }
+}
+
+function responseMessage(r: UnaryResponse | StreamResponse): Message {
+  return (r as UnaryResponse).message;
+}
+
+function requestMessage(method: DescMethod, init: Init<DescMessage>): Message {
+  try {
+    return toMessage(method.input, init);
+  } catch (e) {
+    throw badRequest(method, e);
   }
 }
 
 function requestOf(method: DescMethod, stream: boolean, message: Message | AsyncIterable<Message>, o: CallOptions | undefined) {
   let deadline: number | undefined;
   if (o) {
-    if (o.timeoutMs !== undefined) deadline = Date.now() + o.timeoutMs;
+    // Infinity is no deadline; a negative timeout one that has passed (DEADLINE_EXCEEDED).
+    if (o.timeoutMs !== undefined && o.timeoutMs !== Infinity) deadline = Date.now() + o.timeoutMs;
     if (o.deadline !== undefined) {
       const d = typeof o.deadline === "number" ? o.deadline : o.deadline.getTime();
-      if (deadline === undefined || d < deadline) deadline = d;
+      if (d !== Infinity && (deadline === undefined || d < deadline)) deadline = d;
     }
   }
   let signal = o?.signal;
@@ -92,7 +134,7 @@ function requestOf(method: DescMethod, stream: boolean, message: Message | Async
     stream,
     method,
     side: "client",
-    header: new Metadata(o?.metadata),
+    header: callHeader(method, o?.metadata),
     signal,
     deadline,
     context: undefined,
@@ -106,31 +148,35 @@ function requestOf(method: DescMethod, stream: boolean, message: Message | Async
  * generator's `return()` waits behind a pending `next()`, and the transport
  * must be able to stop a source that is still waiting for its producer.
  */
-function mapMessages(schema: DescMessage, inits: AsyncIterable<Init<DescMessage>>): AsyncIterable<Message> {
+function mapMessages(method: DescMethod, inits: AsyncIterable<Init<DescMessage>>): AsyncIterable<Message> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<Message> {
       const it = inits[Symbol.asyncIterator]();
       const done: IteratorResult<Message> = { done: true, value: undefined };
       return {
-        next: () => it.next().then((r): IteratorResult<Message> => (r.done ? done : { done: false, value: toMessage(schema, r.value) })),
+        next: () => it.next().then((r): IteratorResult<Message> => (r.done ? done : { done: false, value: requestMessage(method, r.value) })),
         return: () => Promise.resolve(it.return?.()).then(() => done),
       };
     },
   };
 }
 
-/** Starts the call on the first `next()`, so an iterable never read never opens a stream. */
+/**
+ * Starts the call on the first `next()`, so an iterable never read never
+ * opens a stream; what `start` throws rejects that `next()`.
+ */
 function lazyStream(start: () => Promise<UnaryResponse | StreamResponse>): AsyncIterable<Message> {
   return {
     [Symbol.asyncIterator]() {
       let inner: AsyncIterator<Message> | undefined;
       let starting: Promise<AsyncIterator<Message>> | undefined;
       const open = () =>
-        (starting ??= start().then((r) => (inner = (r as StreamResponse).message[Symbol.asyncIterator]())));
+        (starting ??= startSafely(start).then((r) => (inner = (r as StreamResponse).message[Symbol.asyncIterator]())));
       return {
         // Not async: once open, each message costs the inner iterator's promise only.
+        // (A failure after the start reaches the caller through the transport's queue.)
         next() {
-          return inner ? inner.next() : open().then((it) => it.next());
+          return inner ? inner.next() : open().then(firstNext, rethrowWithCallerStack);
         },
         async return() {
           if (!inner && !starting) return { done: true, value: undefined };
@@ -140,4 +186,16 @@ function lazyStream(start: () => Promise<UnaryResponse | StreamResponse>): Async
       };
     },
   };
+}
+
+function startSafely(start: () => Promise<UnaryResponse | StreamResponse>): Promise<UnaryResponse | StreamResponse> {
+  try {
+    return start();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function firstNext(it: AsyncIterator<Message>): Promise<IteratorResult<Message>> {
+  return it.next();
 }

@@ -11,7 +11,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   #head = 0;
   #ended = false;
   #error: unknown = undefined;
-  #waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
+  #waiter: { resolve: (r: IteratorResult<T> | Promise<never>) => void; reject: (e: unknown) => void } | undefined;
   #paused = false;
 
   constructor(
@@ -20,6 +20,12 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     private readonly onDrain: () => void,
     /** Runs when the reader stops early (`return()`): the consumer gave up. */
     private readonly onCancel: () => void,
+    /**
+     * Makes the rejected promise through which the reader's `next()` fails
+     * (a client adds the caller's frames to the error's stack there).
+     * Default: `Promise.reject(error)`.
+     */
+    private readonly rejectReader?: (error: unknown) => Promise<never>,
   ) {}
 
   push(item: T): void {
@@ -45,8 +51,9 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     const w = this.#waiter;
     if (w) {
       this.#waiter = undefined;
-      if (error !== undefined) w.reject(error);
-      else w.resolve({ value: undefined, done: true });
+      if (error === undefined) w.resolve({ value: undefined, done: true });
+      else if (this.rejectReader) w.resolve(this.rejectReader(error));
+      else w.reject(error);
     }
   }
 
@@ -65,7 +72,8 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
       return Promise.resolve({ value, done: false });
     }
     if (this.#ended) {
-      return this.#error !== undefined ? Promise.reject(this.#error) : Promise.resolve({ value: undefined, done: true });
+      if (this.#error === undefined) return Promise.resolve({ value: undefined, done: true });
+      return this.rejectReader ? this.rejectReader(this.#error) : Promise.reject(this.#error);
     }
     return new Promise((resolve, reject) => {
       this.#waiter = { resolve, reject };

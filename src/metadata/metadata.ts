@@ -10,6 +10,28 @@ import {
 export type MetadataValue = string | Uint8Array;
 
 /**
+ * The value type of metadata key `K`: `Uint8Array` for a key ending in
+ * `-bin` (in any case), `string` for any other literal key, and
+ * `MetadataValue` when the key is only known as a `string` (or a pattern
+ * such as `` `x-${string}` ``, which may or may not end in `-bin`).
+ *
+ * ```ts
+ * md.get("x-trace");     // string | undefined
+ * md.get("x-trace-bin"); // Uint8Array | undefined
+ * md.get(key);           // MetadataValue | undefined, for key: string
+ * ```
+ */
+export type MetadataValueOf<K extends string> = K extends unknown
+  ? Lowercase<K> extends `${string}-bin`
+    ? Uint8Array
+    : // Only a literal is known not to end in -bin: a key type with infinitely
+      // many members (string, a pattern) maps to an index signature, a literal to a property.
+      {} extends Record<K, true>
+      ? MetadataValue
+      : string
+  : never;
+
+/**
  * What every API that takes metadata accepts: a `Metadata`, an object of
  * keys to a value or a list of values, or `[key, value]` pairs.
  */
@@ -31,29 +53,29 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
     if (init !== undefined) this.merge(init);
   }
 
-  /** The first value of `key`, or undefined. */
-  get(key: string): MetadataValue | undefined {
-    return this.#map.get(key.toLowerCase())?.[0];
+  /** The first value of `key`, or undefined: a `Uint8Array` for a `-bin` key, else a string. */
+  get<K extends string>(key: K): MetadataValueOf<K> | undefined {
+    return this.#map.get(key.toLowerCase())?.[0] as MetadataValueOf<K> | undefined;
   }
 
   /** Every value of `key`, in order (a copy). */
-  getAll(key: string): MetadataValue[] {
-    return this.#map.get(key.toLowerCase())?.slice() ?? [];
+  getAll<K extends string>(key: K): MetadataValueOf<K>[] {
+    return (this.#map.get(key.toLowerCase())?.slice() ?? []) as MetadataValueOf<K>[];
   }
 
   has(key: string): boolean {
     return this.#map.has(key.toLowerCase());
   }
 
-  /** Replaces every value of `key` with `value`. */
-  set(key: string, value: MetadataValue): this {
+  /** Replaces every value of `key` with `value` (a `Uint8Array` for a `-bin` key, else a string). */
+  set<K extends string>(key: K, value: MetadataValueOf<K>): this {
     const k = checkEntry(key, value);
     this.#map.set(k, [value]);
     return this;
   }
 
-  /** Adds `value` after the values `key` already has. */
-  append(key: string, value: MetadataValue): this {
+  /** Adds `value` after the values `key` already has (a `Uint8Array` for a `-bin` key, else a string). */
+  append<K extends string>(key: K, value: MetadataValueOf<K>): this {
     const k = checkEntry(key, value);
     const list = this.#map.get(k);
     if (list) list.push(value);

@@ -71,7 +71,7 @@ describe("call credentials", { timeout: 30_000 }, () => {
     const { port, seen } = await recordingServer();
     const interceptorSaw: (string | undefined)[] = [];
     const peek: Interceptor = (next) => (req) => {
-      interceptorSaw.push(req.header.get("authorization") as string | undefined);
+      interceptorSaw.push(req.header.get("authorization"));
       return next(req);
     };
     const client = open(`https://localhost:${port}`, {

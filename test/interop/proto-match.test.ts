@@ -1,12 +1,12 @@
 // Checks that our interop protos (proto/grpc/testing, proto/grpc/core) describe
-// the same wire schema as the upstream copies in ../shared/protos: same
+// the same wire schema as gRPC's own copies vendored in third_party/grpc-protos: same
 // packages, imports, messages, fields (names, numbers, labels, types), enums,
 // oneofs and services. Comments, source info and file-level options
 // (java_package and friends) are ignored.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, mkdirSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,7 +19,7 @@ import {
 } from "@bufbuild/protobuf/wkt";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const upstreamRoot = resolve(repoRoot, "../shared/protos");
+const upstreamRoot = join(repoRoot, "third_party/grpc-protos");
 const buf = join(repoRoot, "node_modules/.bin/buf");
 
 function buildImage(dir: string, paths: string[], out: string): FileDescriptorProto[] {
@@ -35,11 +35,11 @@ function normalize(file: FileDescriptorProto): unknown {
   return toJson(FileDescriptorProtoSchema, copy);
 }
 
-test("interop protos match upstream's", { skip: !existsSync(upstreamRoot) && "no ../shared/protos" }, () => {
+test("interop protos match upstream's", () => {
   const tmp = mkdtempSync(join(tmpdir(), "tsgrpc-proto-match-"));
   try {
-    // Upstream's stats.proto imports grpc/core/stats.proto, which the shared
-    // copy lacks; build it against ours (it is compared on its own below).
+    // Upstream's stats.proto imports grpc/core/stats.proto, which is not
+    // vendored; build it against ours (it is compared on its own below).
     const up = join(tmp, "upstream");
     mkdirSync(join(up, "grpc/core"), { recursive: true });
     cpSync(join(upstreamRoot, "grpc/testing"), join(up, "grpc/testing"), { recursive: true });
@@ -69,7 +69,7 @@ test("interop protos match upstream's", { skip: !existsSync(upstreamRoot) && "no
 });
 
 test("grpc/core/stats.proto has the upstream shape", () => {
-  // No upstream copy is shared; pin the wire shape gRPC uses.
+  // No upstream copy is vendored; pin the wire shape gRPC uses.
   const tmp = mkdtempSync(join(tmpdir(), "tsgrpc-proto-match-"));
   try {
     const [file] = buildImage(

@@ -198,7 +198,7 @@ export class ClientCall implements ClientWireSink, MessageSink {
     return this.#queue;
   }
 
-  /** @internal ClientWireSink */
+  /** Part of ClientWireSink */
   headerReceived(encoding: string | undefined): void {
     if (this.#status !== undefined || this.#headerSeen) return;
     if (encoding !== undefined) {
@@ -212,25 +212,25 @@ export class ClientCall implements ClientWireSink, MessageSink {
     this.#settings.onHeader?.(this.header);
   }
 
-  /** @internal ClientWireSink */
+  /** Part of ClientWireSink */
   message(payload: Uint8Array, compressed: boolean): void {
     if (this.#status === undefined) this.#receiver.receive(payload, compressed);
   }
 
-  /** @internal ClientWireSink */
+  /** Part of ClientWireSink */
   status(code: Code, message: string, details: Detail[]): void {
     if (this.#status !== undefined) return;
     const status = code === Code.OK ? null : new RpcError(code, message, { metadata: mergeMetadata(this.header, this.trailer), details });
     this.#receiver.whenIdle(() => this.#finish(status));
   }
 
-  /** @internal ClientWireSink */
+  /** Part of ClientWireSink */
   failed(error: RpcError): void {
     if (this.#status !== undefined) return;
     this.#receiver.whenIdle(() => this.#finish(error));
   }
 
-  /** @internal MessageSink */
+  /** Part of MessageSink */
   delivered(msg: Message): void {
     if (this.#status !== undefined) return;
     this.#count++;
@@ -240,7 +240,7 @@ export class ClientCall implements ClientWireSink, MessageSink {
     else this.messages().push(msg);
   }
 
-  /** @internal MessageSink */
+  /** Part of MessageSink */
   fail(error: RpcError): void {
     this.cancel(error);
   }

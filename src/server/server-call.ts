@@ -171,12 +171,12 @@ export class ServerCall implements ServerWireSink, MessageSink {
     };
   }
 
-  /** @internal ServerWireSink */
+  /** Part of ServerWireSink */
   message(payload: Uint8Array, compressed: boolean): void {
     if (!this.#done) this.#receiver.receive(payload, compressed);
   }
 
-  /** @internal ServerWireSink */
+  /** Part of ServerWireSink */
   requestEnd(): void {
     if (this.#done) return;
     if (this.#queue) {
@@ -189,17 +189,17 @@ export class ServerCall implements ServerWireSink, MessageSink {
     }
   }
 
-  /** @internal ServerWireSink */
+  /** Part of ServerWireSink */
   requestFailed(error: RpcError): void {
     this.#end(error);
   }
 
-  /** @internal ServerWireSink: the stream is gone, nothing more can be sent. */
+  /** Part of ServerWireSink: the stream is gone, nothing more can be sent. */
   closed(error: RpcError): void {
     if (!this.#done) this.#complete(error);
   }
 
-  /** @internal MessageSink: a parsed request message. */
+  /** Part of MessageSink: a parsed request message. */
   delivered(msg: Message, compressed: boolean): void {
     if (this.#done) return;
     if (this.#queue) {
@@ -213,7 +213,7 @@ export class ServerCall implements ServerWireSink, MessageSink {
     }
   }
 
-  /** @internal MessageSink */
+  /** Part of MessageSink */
   fail(error: RpcError): void {
     this.#end(error);
   }

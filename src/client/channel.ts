@@ -13,6 +13,7 @@ import { parseTarget } from "./target.js";
 import type { Transport } from "./transport.js";
 import type { Codec } from "../codec/codec.js";
 import { protoCodec } from "../codec/proto-codec.js";
+import { checkCodec } from "../codec/check-codec.js";
 import { noteChannelCreated } from "../internal/deadline-propagation.js";
 import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
 import { checkCallCredentials, withCallCredentials, type CallCredentials } from "../credentials/call-credentials.js";
@@ -102,7 +103,7 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
     compression: checkCompressionName(options.compression, "createChannel"),
     userAgent: options.userAgent ? `${options.userAgent} ${userAgentBase}` : userAgentBase,
     acceptEncoding: ["identity", ...supportedEncodings].join(","),
-    codec: checkCodec(options.codec),
+    codec: options.codec === undefined ? protoCodec : checkCodec(options.codec, "createChannel"),
   };
   const contentType = defaults.codec === protoCodec ? "application/grpc" : `application/grpc+${defaults.codec.name}`;
   const paths = new WeakMap<DescMethod, string>();
@@ -175,14 +176,6 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
   };
 }
 
-function checkCodec(codec: Codec | undefined): Codec {
-  if (codec === undefined) return protoCodec;
-  if (!codec || typeof codec.name !== "string" || typeof codec.encode !== "function" || typeof codec.decode !== "function") {
-    throw new TypeError("createChannel: codec must be a Codec (name, encode, decode)");
-  }
-  if (!/^[a-z0-9][a-z0-9._-]*$/.test(codec.name)) throw new TypeError(`createChannel: codec name "${codec.name}" is not a lowercase content subtype`);
-  return codec;
-}
 
 function abortError(): Error {
   const e = new Error("the call was cancelled by the client");

@@ -3,7 +3,6 @@ import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 import type { Codec } from "../codec/codec.js";
 import type { Compression } from "./compression.js";
-import { EnvelopeReader, flagCompressed } from "./envelope.js";
 import { parseMessage } from "./message-codec.js";
 
 /** Where a `MessageReceiver` hands its results. */
@@ -15,9 +14,9 @@ export interface MessageSink {
 }
 
 /**
- * The receiving half of a call, shared by client and server: turns framed
- * payloads (`receive`, from a wire that did the framing) or raw DATA chunks
- * (`push`, framed here) into parsed messages, in order. Uncompressed
+ * The receiving half of a call, shared by client and server: turns the
+ * payloads a wire has unframed (`receive`) into parsed messages, in order,
+ * with the codec and the stream's encoding. Uncompressed
  * messages go through synchronously; a compressed one (whose inflation is
  * async) queues everything after it until it is done, and `whenIdle` lets
  * the end of the stream wait for that queue too.
@@ -26,7 +25,6 @@ export class MessageReceiver {
   readonly #schema: DescMessage;
   readonly #maxBytes: number;
   readonly #codec: Codec;
-  #reader: EnvelopeReader | undefined;
   readonly #sink: MessageSink;
   /** The stream's `grpc-encoding`; undefined for identity. */
   compression: Compression | undefined;
@@ -38,22 +36,6 @@ export class MessageReceiver {
     this.#maxBytes = maxBytes;
     this.#codec = codec;
     this.#sink = sink;
-  }
-
-  /** Whether the bytes pushed so far stop in the middle of a message. */
-  get partial(): boolean {
-    return this.#reader?.partial === true;
-  }
-
-  /** Frames a DATA chunk and receives the messages it completes. */
-  push(chunk: Buffer): void {
-    if (this.#failed) return;
-    try {
-      const envelopes = (this.#reader ??= new EnvelopeReader(this.#maxBytes)).push(chunk);
-      for (let i = 0; i < envelopes.length; i++) this.receive(envelopes[i]!.data, envelopes[i]!.flags === flagCompressed);
-    } catch (e) {
-      this.#fail(RpcError.from(e, Code.INTERNAL));
-    }
   }
 
   /** Receives one message payload, as framed (compressed or not). */

@@ -7,10 +7,11 @@ import { checkCompressionName, supportedEncodings, type CompressionName } from "
 import { connectionWindowBytes, streamWindowBytes } from "../internal/transport/http2-connection.js";
 import type { Codec } from "../codec/codec.js";
 import { protoCodec } from "../codec/proto-codec.js";
+import { checkCodec } from "../codec/check-codec.js";
 import { createJsonCodec } from "../codec/json-codec.js";
 import type { ServerCallSettings } from "./server-call.js";
 import type { HandlerContext } from "./handler-context.js";
-import { dispatchHttp2Stream, type DispatchSettings } from "./http2-dispatch.js";
+import { dispatchHttp2Stream, type ConnectionCheck, type DispatchSettings } from "./http2-dispatch.js";
 import { dispatchHttp1Request } from "./http1-dispatch.js";
 import { openHttpListener, type HttpListener } from "../internal/transport/http-listener.js";
 import { Router } from "./router.js";
@@ -158,8 +159,6 @@ export function createServer(options: ServerOptions = {}): Server {
     codecs: checkCodecs(options.codecs),
     maxRequestHeaderBytes: limits.maxRequestHeaderBytes,
   };
-  const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags?: number, rawHeaders?: string[]) =>
-    dispatchHttp2Stream(stream, headers, rawHeaders, dispatch);
 
   const onSession = (session: http2.ServerHttp2Session) => {
     sessions.add(session);
@@ -181,17 +180,21 @@ export function createServer(options: ServerOptions = {}): Server {
     },
     maxSessionMemory: 64,
   };
-  // Serves plain-text HTTP/2 on connections handed to it; it never listens itself.
-  let acceptor: http2.Http2Server | undefined;
-  const plainHttp2 = () => {
-    if (!acceptor) {
-      acceptor = http2.createServer(http2Options);
-      acceptor.on("stream", onStream);
-      acceptor.on("session", onSession);
-      acceptor.on("sessionError", noop);
-    }
-    return acceptor;
+  /**
+   * An HTTP/2 server that never listens: listeners (and tsgrpc/testing) hand
+   * it connections. One per address, so that an mTLS address checks the
+   * client certificates of its own connections (`check`).
+   */
+  const newHttp2Server = (check?: ConnectionCheck) => {
+    const h2 = http2.createServer(http2Options);
+    h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags?: number, rawHeaders?: string[]) =>
+      dispatchHttp2Stream(stream, headers, rawHeaders, dispatch, check),
+    );
+    h2.on("session", onSession);
+    h2.on("sessionError", noop);
+    return h2;
   };
+  let acceptor: http2.Http2Server | undefined;
 
   const server: Server = {
     get services() {
@@ -204,19 +207,7 @@ export function createServer(options: ServerOptions = {}): Server {
     async listen(address) {
       if (closing) throw new Error("the server is closed");
       const where = typeof address === "string" ? parseListenAddress(address) : address;
-      // Each address gets its own HTTP/2 server (it never listens: the listener hands it the
-      // HTTP/2 connections), so that an mTLS address can check the client certificates of its own.
-      const h2 = http2.createServer(http2Options);
-      if (where.tls?.requireClientCert) {
-        const check = createClientCertificateCheck();
-        h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags?: number, rawHeaders?: string[]) =>
-          dispatchHttp2Stream(stream, headers, rawHeaders, dispatch, check),
-        );
-      } else {
-        h2.on("stream", onStream);
-      }
-      h2.on("session", onSession);
-      h2.on("sessionError", noop);
+      const h2 = newHttp2Server(where.tls?.requireClientCert ? createClientCertificateCheck() : undefined);
       const listener = await openHttpListener({
         ...(where.path !== undefined ? { path: where.path } : { host: where.host ?? "127.0.0.1", port: where.port ?? 0 }),
         ...(where.tls ? { tls: secureServerOptions(where.tls) } : {}),
@@ -263,7 +254,7 @@ export function createServer(options: ServerOptions = {}): Server {
         connection.destroy();
         return;
       }
-      plainHttp2().emit("connection", connection);
+      (acceptor ??= newHttp2Server()).emit("connection", connection);
     },
     get closing() {
       return closing;
@@ -289,10 +280,7 @@ function parseListenAddress(address: string): ListenOptions {
 function checkCodecs(codecs: Codec[] | undefined): Map<string, Codec> {
   const byName = new Map<string, Codec>();
   for (const codec of codecs ?? [protoCodec, createJsonCodec()]) {
-    if (!codec || typeof codec.name !== "string" || typeof codec.encode !== "function" || typeof codec.decode !== "function") {
-      throw new TypeError("createServer: codecs must be Codec objects (name, encode, decode)");
-    }
-    if (!/^[a-z0-9][a-z0-9._-]*$/.test(codec.name)) throw new TypeError(`createServer: codec name "${codec.name}" is not a lowercase content subtype`);
+    checkCodec(codec, "createServer");
     if (byName.has(codec.name)) throw new TypeError(`createServer: two codecs named "${codec.name}"`);
     byName.set(codec.name, codec);
   }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { grpcSubtype } from "./http2-dispatch.js";
+import { grpcSubtype } from "../internal/grpc-content-type.js";
 
 /**
  * The one place where a server decides what an HTTP/1.1 request is. The

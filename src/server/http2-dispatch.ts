@@ -3,6 +3,7 @@ import type { Codec } from "../codec/codec.js";
 import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 import { parseTimeout } from "../internal/grpc-timeout.js";
+import { grpcSubtype } from "../internal/grpc-content-type.js";
 import { GrpcServerWire, respondTrailersOnly, type GrpcWireSettings } from "../internal/transport/grpc-server-wire.js";
 import { headerListBytes } from "./request-header-limit.js";
 import type { Router } from "./router.js";
@@ -80,20 +81,6 @@ export function dispatchHttp2Stream(
     // A stream that closed while we answered: nothing to do.
     if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
   }
-}
-
-/**
- * The subtype of a gRPC content type: `""` for `application/grpc`, `proto`
- * for `application/grpc+proto`; undefined when it is not gRPC's at all.
- */
-export function grpcSubtype(contentType: string): string | undefined {
-  if (!contentType.startsWith("application/grpc")) return undefined;
-  const rest = contentType.length === 16 ? "" : contentType.slice(16);
-  if (rest === "") return "";
-  if (rest[0] === ";") return "";
-  if (rest[0] !== "+") return undefined;
-  const end = rest.indexOf(";");
-  return (end < 0 ? rest.slice(1) : rest.slice(1, end)).trim().toLowerCase();
 }
 
 function refuseContentType(stream: http2.ServerHttp2Stream, message: string): void {

@@ -5,6 +5,7 @@ import { codeFromHttpStatus, codeFromRstCode } from "../../status/http-status.js
 import { RpcError } from "../../status/rpc-error.js";
 import { EnvelopeReader, flagCompressed, writeEnvelope } from "../envelope.js";
 import { statusFromTrailers } from "../status-trailers.js";
+import { grpcSubtype } from "../grpc-content-type.js";
 import type { ClientWire, ClientWireSink } from "./client-wire.js";
 import { connectionLost, connectionLostMessage, describeConnectionError } from "./connection-error.js";
 import { DrainWaiter } from "./drain-waiter.js";
@@ -119,7 +120,7 @@ export class GrpcClientWire implements ClientWire {
       return;
     }
     const contentType = headers["content-type"];
-    if (typeof contentType !== "string" || !isGrpcContentType(contentType)) {
+    if (typeof contentType !== "string" || grpcSubtype(contentType) === undefined) {
       this.cancel();
       sink.failed(new RpcError(Code.UNKNOWN, `received unexpected content-type "${contentType ?? ""}"`));
       return;
@@ -193,10 +194,6 @@ export class GrpcClientWire implements ClientWire {
       this.#sink!.failed(new RpcError(Code.UNAVAILABLE, describeConnectionError(e), { cause: e }));
     }
   }
-}
-
-function isGrpcContentType(ct: string): boolean {
-  return ct.startsWith("application/grpc") && (ct.length === 16 || ct[16] === "+" || ct[16] === ";");
 }
 
 function truncatedError(): RpcError {

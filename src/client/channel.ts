@@ -6,7 +6,7 @@ import { RpcError } from "../status/rpc-error.js";
 import { checkCompressionName, findCompression, supportedEncodings, type CompressionName } from "../internal/compression.js";
 import { encodeTimeout } from "../internal/grpc-timeout.js";
 import { serializeMessage } from "../internal/message-codec.js";
-import { ClientCall } from "./client-call.js";
+import { ClientCall, refusedBeforeStart } from "./client-call.js";
 import { GrpcClientWire } from "../internal/transport/grpc-client-wire.js";
 import { Http2Connection, type Connection, type ConnectionTarget } from "../internal/transport/http2-connection.js";
 import { parseTarget } from "./target.js";
@@ -117,10 +117,8 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
     const o = req.options ?? {};
     const method = req.method;
     const deadline = req.deadline;
-    if (req.signal?.aborted) return Promise.reject(RpcError.from(req.signal.reason ?? abortError(), Code.CANCELLED));
-    if (deadline !== undefined && deadline <= Date.now()) {
-      return Promise.reject(new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded before the call started"));
-    }
+    const refused = refusedBeforeStart(req);
+    if (refused) return Promise.reject(refused);
     const maxSendBytes = o.maxSendBytes ?? defaults.maxSendBytes;
     let firstBytes: Uint8Array | undefined;
     if (!req.stream) {
@@ -174,13 +172,6 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
     interceptors: options.interceptors ?? [],
     close: () => connection.close(),
   };
-}
-
-
-function abortError(): Error {
-  const e = new Error("the call was cancelled by the client");
-  e.name = "AbortError";
-  return e;
 }
 
 export type { UnaryRequest };

@@ -289,3 +289,18 @@ function mergeMetadata(a: Metadata, b: Metadata): Metadata {
   if (a.size === 0) return b;
   return new Metadata(a).merge(b);
 }
+
+/**
+ * Why a call must not start at all: its signal is already aborted
+ * (CANCELLED; the reason itself if it is an `RpcError`) or its deadline has
+ * passed (DEADLINE_EXCEEDED). Every transport asks before it sends anything.
+ */
+export function refusedBeforeStart(req: { readonly signal: AbortSignal | undefined; readonly deadline: number | undefined }): RpcError | undefined {
+  if (req.signal?.aborted) {
+    const reason = req.signal.reason;
+    // An AbortSignal.timeout() reason (TimeoutError) counts as a deadline, an AbortError as a cancel.
+    return reason === undefined ? new RpcError(Code.CANCELLED, "the call was cancelled by the client") : RpcError.from(reason, Code.CANCELLED);
+  }
+  if (req.deadline !== undefined && req.deadline <= Date.now()) return new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded before the call started");
+  return undefined;
+}

@@ -1,6 +1,6 @@
 import type { Codec } from "../codec/codec.js";
 import { protoCodec } from "../codec/proto-codec.js";
-import { ClientCall } from "../client/client-call.js";
+import { ClientCall, refusedBeforeStart } from "../client/client-call.js";
 import type { Transport } from "../client/transport.js";
 import type { Interceptor, StreamRequest } from "../interceptor.js";
 import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
@@ -56,10 +56,8 @@ export function createInMemoryTransport(server: Server, options: InMemoryTranspo
   return {
     interceptors: options.interceptors ?? [],
     call(req) {
-      if (req.signal?.aborted) return Promise.reject(RpcError.from(req.signal.reason, Code.CANCELLED));
-      if (req.deadline !== undefined && req.deadline <= Date.now()) {
-        return Promise.reject(new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded before the call started"));
-      }
+      const refused = refusedBeforeStart(req);
+      if (refused) return Promise.reject(refused);
       if (internals.closing) return Promise.reject(new RpcError(Code.UNAVAILABLE, "the server is shutting down"));
       const o = req.options ?? {};
       const method = req.method;

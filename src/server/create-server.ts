@@ -2,7 +2,7 @@ import * as http2 from "node:http2";
 import type { DescService } from "@bufbuild/protobuf";
 import type { Interceptor } from "../interceptor.js";
 import { Code } from "../status/code.js";
-import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
+import { checkByteLimit, defaultMaxReceiveBytes, defaultReceiveHighWaterMarkBytes, unlimitedBytes } from "../internal/limits.js";
 import { checkCompressionName, supportedEncodings, type CompressionName } from "../internal/compression.js";
 import { connectionWindowBytes, streamWindowBytes } from "../internal/transport/http2-connection.js";
 import type { Codec } from "../codec/codec.js";
@@ -26,6 +26,14 @@ export interface ServerOptions {
   maxReceiveBytes?: number;
   /** Largest response message sent, in bytes. Default: unlimited. */
   maxSendBytes?: number;
+  /**
+   * Bytes of request messages a call holds for a handler that does not read
+   * them as fast as they come (counted inflated, plus 64 per message); past
+   * it the stream pauses and HTTP/2 flow control stops the client. A call
+   * then holds at most this plus one message, compressed or not. Default
+   * 256 KiB (262,144).
+   */
+  receiveHighWaterMarkBytes?: number;
   /** Request encodings accepted besides identity. Default `["gzip", "deflate"]`. */
   acceptCompression?: CompressionName[];
   /**
@@ -137,6 +145,7 @@ export function createServer(options: ServerOptions = {}): Server {
   const settings: ServerCallSettings = {
     maxReceiveBytes: checkByteLimit(options.maxReceiveBytes, "maxReceiveBytes", defaultMaxReceiveBytes),
     maxSendBytes: checkByteLimit(options.maxSendBytes, "maxSendBytes", unlimitedBytes),
+    receiveHighWaterMarkBytes: checkByteLimit(options.receiveHighWaterMarkBytes, "receiveHighWaterMarkBytes", defaultReceiveHighWaterMarkBytes),
     acceptEncodings: new Set(accepted),
     acceptEncodingHeader: ["identity", ...accepted].join(","),
     responseCompression: checkCompressionName(options.compression, "createServer"),

@@ -3,6 +3,7 @@ import * as net from "node:net";
 import type { Duplex } from "node:stream";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { outsideCall } from "../deadline-propagation.js";
+import { probeSession } from "./session-health.js";
 
 /** Flow-control windows we advertise: large enough that a 64 KiB message never waits for a WINDOW_UPDATE. */
 export const streamWindowBytes = 1 << 20;
@@ -37,6 +38,14 @@ interface SessionEntry {
   active: number;
   /** The session's socket, once connected. */
   socket?: import("node:stream").Duplex;
+  /** Stops new calls from using this session (it failed, was refused or went away). */
+  readonly forget: () => void;
+  /** Set while a PING checks whether the session still works. */
+  probing?: boolean;
+  /** When the last such PING was sent (epoch ms). */
+  probedAt: number;
+  /** A check that the last request went out is due this turn of the event loop. */
+  checkScheduled?: boolean;
 }
 
 /**
@@ -62,6 +71,10 @@ export class Http2Connection implements Connection {
     if (entry.active++ === 0) entry.session.ref();
     (stream as EntryStream)[kEntry] = entry;
     stream.on("close", onStreamClose);
+    if (!entry.checkScheduled) {
+      entry.checkScheduled = true;
+      setImmediate(checkSent, entry);
+    }
     return stream;
   }
 
@@ -89,11 +102,11 @@ export class Http2Connection implements Connection {
     const scheme = t.tls ? "https" : "http";
     // Not as part of the handler call that may be opening it (deadline-propagation.ts).
     const session = outsideCall(() => http2.connect(`${scheme}://${t.authority}`, options));
-    const entry: SessionEntry = { session, active: 0 };
-    session.unref();
     const forget = () => {
       if (this.#current === entry) this.#current = undefined;
     };
+    const entry: SessionEntry = { session, active: 0, forget, probedAt: 0 };
+    session.unref();
     session.on("connect", (_session, socket) => {
       entry.socket = socket;
       try {
@@ -106,6 +119,7 @@ export class Http2Connection implements Connection {
     session.on("error", forget);
     session.on("goaway", forget);
     session.on("close", forget);
+    session.on("frameError", () => suspect(entry));
     this.#current = entry;
     return entry;
   }
@@ -117,9 +131,47 @@ type EntryStream = http2.ClientHttp2Stream & { [kEntry]: SessionEntry };
 /** Shared by every stream (no closure per call): the last stream of a session lets the process exit. */
 function onStreamClose(this: EntryStream): void {
   const entry = this[kEntry];
+  if (this.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) suspect(entry);
   if (--entry.active !== 0) return;
   if (!entry.session.destroyed) entry.session.unref();
   // Node leaves the socket of a session that a TLS alert destroyed open (a server that wants a
   // client certificate): close it, or it keeps the process alive.
   else if (entry.socket && !entry.socket.destroyed) entry.socket.destroy();
+}
+
+/** At most one liveness PING per session in this time: servers count PINGs (gRPC's keepalive enforcement). */
+const minProbeIntervalMs = 30_000;
+
+/**
+ * Right after a request, nghttp2 has put its HEADERS on the wire, unless the
+ * session is dead: a session that sent GOAWAY for a protocol error queues
+ * frames and never sends them. Checked once per turn of the event loop.
+ */
+function checkSent(entry: SessionEntry): void {
+  entry.checkScheduled = false;
+  const session = entry.session;
+  // Until it connects, a session queues everything: nothing to tell then.
+  if (session.connecting || session.destroyed) return;
+  if ((session.state.outboundQueueSize ?? 0) > 0) suspect(entry);
+}
+
+/**
+ * Something suggests the session is dead without Node saying so: a frame it
+ * could not send, a request that did not go out, a stream refused (a
+ * protocol error made nghttp2 send GOAWAY; see `probeSession`). A PING
+ * tells: a dead session is forgotten and destroyed, so new calls get a new
+ * connection and its calls in flight fail with UNAVAILABLE at once instead
+ * of waiting for a response that cannot come.
+ */
+function suspect(entry: SessionEntry): void {
+  const now = Date.now();
+  if (entry.probing || entry.session.destroyed || now - entry.probedAt < minProbeIntervalMs) return;
+  entry.probing = true;
+  entry.probedAt = now;
+  void probeSession(entry.session).then((alive) => {
+    entry.probing = false;
+    if (alive || entry.session.destroyed) return;
+    entry.forget();
+    entry.session.destroy();
+  });
 }

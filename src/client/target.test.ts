@@ -44,7 +44,7 @@ test("address lists are resolved as written, each with its port or the default",
     { host: "::1", port: 80 },
   ]);
   assert.deepEqual(at("unix-abstract:x"), [{ path: "\0x" }]);
-  assert.equal(addressesOfTarget(parseTarget("ipv4:127.0.0.1", { tls: {} }).name)[0]!.port.toString(), "443");
+  assert.deepEqual(addressesOfTarget(parseTarget("ipv4:127.0.0.1", { tls: {} }).name), [{ host: "127.0.0.1", port: 443 }]);
 });
 
 test("bad targets fail createChannel with a TypeError that says what is wrong", () => {

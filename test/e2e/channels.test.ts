@@ -235,3 +235,50 @@ test("a resolver that moves the service: calls follow the new addresses", { time
   await Promise.all([one.server.close(), two.server.close()]);
   await assertNoLeaks();
 });
+
+test("GOAWAY too_many_pings: the channel reconnects and doubles its keepalive interval", { timeout: 20_000 }, async () => {
+  setMinKeepaliveTimeMs(1);
+  const http2 = await import("node:http2");
+  try {
+    // A bare HTTP/2 server that records when pings come, and sends the first connection away after three.
+    const pings: { session: number; at: number }[] = [];
+    let sessions = 0;
+    const raw = http2.createServer();
+    raw.on("session", (session) => {
+      const id = ++sessions;
+      session.on("ping", () => {
+        pings.push({ session: id, at: Date.now() });
+        if (id === 1 && pings.length === 3) session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, 0, Buffer.from("too_many_pings"));
+      });
+    });
+    raw.listen(0, "127.0.0.1");
+    await once(raw, "listening");
+    const channel = createChannel(`http://127.0.0.1:${(raw.address() as net.AddressInfo).port}`, {
+      keepalive: { timeMs: 100, timeoutMs: 1000, permitWithoutCalls: true },
+    });
+    channel.connect();
+    await channel.waitForReady({ deadline: Date.now() + 5000 });
+    while (pings.length < 3) await sleep(20);
+    await sleep(50);
+    channel.connect(); // the next call would: reconnect
+    await channel.waitForReady({ deadline: Date.now() + 5000 });
+    while (pings.filter((p) => p.session === 2).length < 3) await sleep(20);
+    const gaps = (id: number) => {
+      const at = pings.filter((p) => p.session === id).map((p) => p.at);
+      return at.slice(1).map((t, i) => t - at[i]!);
+    };
+    const before = Math.min(...gaps(1));
+    const after = Math.min(...gaps(2));
+    assert.ok(before >= 80 && before < 190, `pings every ${before} ms before`);
+    assert.ok(after >= 190, `pings every ${after} ms after too_many_pings`);
+    channel.close();
+    raw.close();
+    for (;;) {
+      // the server's sessions end with the channel's connections
+      if (!process.getActiveResourcesInfo().includes("Http2Session")) break;
+      await sleep(20);
+    }
+  } finally {
+    setMinKeepaliveTimeMs(10_000);
+  }
+});

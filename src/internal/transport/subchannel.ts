@@ -5,7 +5,7 @@ import type { Duplex } from "node:stream";
 import { Backoff, type BackoffSettings, connectionBackoff } from "../backoff.js";
 import { outsideCall } from "../deadline-propagation.js";
 import { describeConnectionError } from "./connection-error.js";
-import { connectionWindowBytes, streamWindowBytes } from "./http2-connection.js";
+import { connectionWindowBytes, streamWindowBytes } from "./flow-control-windows.js";
 
 /** gRPC's connectivity states (doc/connectivity-semantics-and-api.md). */
 export type ConnectivityState = "IDLE" | "CONNECTING" | "READY" | "TRANSIENT_FAILURE" | "SHUTDOWN";

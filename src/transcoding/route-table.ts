@@ -10,6 +10,7 @@ export interface Route<T> {
 
 /** A matched route, with the values of its template's variables (decoded as `google/api/http.proto` says). */
 export interface RouteMatch<T> {
+  readonly kind: "match";
   readonly route: Route<T>;
   /** One value per template variable, in the template's order. */
   readonly values: readonly string[];
@@ -97,7 +98,7 @@ export class RouteTable<T> {
       const end = v.end < 0 ? raw.length : v.end;
       values.push(end - v.start === 1 && v.end >= 0 ? decoded[v.start]! : decodeMultiSegment(raw.slice(v.start, end)));
     }
-    return { route, values };
+    return { kind: "match", route, values };
   }
 }
 

@@ -46,19 +46,29 @@ export class RouteTable<T> {
     return this.#size;
   }
 
+  /** The route already added that matches the same requests as `route` (same method, same paths), if any. */
+  conflict(route: Route<T>): Route<T> | undefined {
+    let node: Node<T> | undefined = this.#root;
+    for (const s of route.template.segments) {
+      node = s.kind === "literal" ? node.literals?.get(s.value) : s.kind === "wildcard" ? node.wildcard : node.deep;
+      if (!node) return undefined;
+    }
+    return node.routes?.get(route.template.verb ?? "")?.get(route.httpMethod);
+  }
+
   /** Adds `route`; throws a `TypeError` naming both routes when it conflicts with one already added. */
   add(route: Route<T>, describe: (value: T) => string): void {
-    let node = this.#root;
-    for (const segment of route.template.segments) node = child(node, segment);
-    const verb = route.template.verb ?? "";
-    const byMethod = ((node.routes ??= new Map()).get(verb) ?? new Map<string, Route<T>>());
-    node.routes.set(verb, byMethod);
-    const other = byMethod.get(route.httpMethod);
+    const other = this.conflict(route);
     if (other) {
       throw new TypeError(
         `conflicting HTTP routes: ${route.httpMethod} ${route.template.source} (${describe(route.value)}) matches the same paths as ${other.httpMethod} ${other.template.source} (${describe(other.value)})`,
       );
     }
+    let node = this.#root;
+    for (const segment of route.template.segments) node = child(node, segment);
+    const verb = route.template.verb ?? "";
+    const byMethod = (node.routes ??= new Map()).get(verb) ?? new Map<string, Route<T>>();
+    node.routes.set(verb, byMethod);
     byMethod.set(route.httpMethod, route);
     if (verb) this.#verbs.add(verb);
     this.#size++;
@@ -144,7 +154,8 @@ function walk<T>(node: Node<T>, segments: string[], i: number, verb: string, htt
 function take<T>(node: Node<T>, verb: string, httpMethod: string, allow: Set<string>): Route<T> | undefined {
   const byMethod = node.routes?.get(verb);
   if (!byMethod) return undefined;
-  const hit = byMethod.get(httpMethod);
+  // A custom rule of kind "*" takes any method that no rule names.
+  const hit = byMethod.get(httpMethod) ?? byMethod.get("*");
   if (!hit) for (const m of byMethod.keys()) allow.add(m);
   return hit;
 }

@@ -25,18 +25,26 @@ export class RestRoutes {
   }
 
   add(service: DescService): void {
+    this.prepare(service)();
+  }
+
+  /**
+   * Checks the rules of `service` and their routes (among themselves and
+   * against the table) without adding them; returns what adds them. Throws
+   * a `TypeError` for a bad rule or a conflict.
+   */
+  prepare(service: DescService): () => void {
     const bindings = service.methods.flatMap((m) => httpBindings(m));
-    if (bindings.length === 0) return;
     const describe = (b: HttpBinding) => `${b.method.parent.typeName}.${b.method.name}`;
     const route = (b: HttpBinding) => ({ httpMethod: b.httpMethod, template: b.template, value: b });
-    // Check the service's routes among themselves, then against the table: a conflict changes nothing.
     const trial = new RouteTable<HttpBinding>();
     for (const b of bindings) {
       trial.add(route(b), describe);
-      const other = this.#table.conflict(route(b));
-      if (other) this.#table.add(route(b), describe); // throws, naming both
+      if (this.#table.conflict(route(b))) this.#table.add(route(b), describe); // throws, naming both routes
     }
-    for (const b of bindings) this.#table.add(route(b), describe);
+    return () => {
+      for (const b of bindings) this.#table.add(route(b), describe);
+    };
   }
 
   /** The binding for `httpMethod` and `url` (path and query, as in an HTTP request line), or why there is none. */

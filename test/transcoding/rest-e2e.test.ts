@@ -1,0 +1,167 @@
+// REST/JSON transcoding end to end, over loopback with Node's own HTTP/1.1
+// and HTTP/2 clients: routes, bodies, query parameters, streams, errors,
+// metadata, and a server without transcoding answering as before.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as http2 from "node:http2";
+import { Code, createDetail, createServer, RpcError, type Server, type ServiceImpl } from "../../src/index.js";
+import { ErrorInfoSchema } from "../../src/status/gen/google/rpc/error_details_pb.js";
+import { Messaging } from "../gen/tsgrpc/transcoding/v1/messaging_pb.js";
+import { assertNoLeaks } from "../e2e/leak-check.js";
+import { http1Request, http2Request, type TestRequest, type TestResponse } from "./http-clients.js";
+
+const messaging: ServiceImpl<typeof Messaging> = {
+  async getMessage(req, ctx) {
+    ctx.responseHeader.set("x-seen-user", ctx.metadata.get("x-user") ?? "none");
+    ctx.responseTrailer.set("x-trailer", "t");
+    return { messageId: req.messageId, text: `rev ${req.revision} sub ${req.sub?.subfield ?? ""} user ${req.userId}` };
+  },
+  async getMessageByName(req) {
+    return { messageId: req.name };
+  },
+  async updateMessage(req) {
+    return { messageId: req.messageId, text: req.message?.text ?? "" };
+  },
+  async updateMessageStar(req) {
+    return req;
+  },
+  async cancelOperation() {
+    return {};
+  },
+  async search(req) {
+    return { echo: req, total: req.tags.length };
+  },
+  async getText(req) {
+    return { messageId: req.messageId, text: `text of ${req.messageId}` };
+  },
+  async *listMessages(req) {
+    for (let i = 0; i < req.count; i++) {
+      if (req.failAfter > 0 && i === req.failAfter) throw new RpcError(Code.ABORTED, "stopped", { details: [createDetail(ErrorInfoSchema, { reason: "STOP" })] });
+      yield { messageId: String(i) };
+    }
+  },
+  async fail(req) {
+    throw new RpcError(req.code as Code, `failed with ${req.code}`, { details: [createDetail(ErrorInfoSchema, { reason: "WHY", domain: "test" })] });
+  },
+};
+
+async function withServer(fn: (port: number, server: Server) => Promise<void>, rest?: boolean): Promise<void> {
+  const server = createServer(rest === undefined ? {} : { rest }).service(Messaging, messaging);
+  const { port } = await server.listen("127.0.0.1:0");
+  try {
+    await fn(port, server);
+  } finally {
+    await server.close({ graceMs: 500 });
+  }
+}
+
+/** Runs `fn` with a request function over HTTP/1.1, then over HTTP/2. */
+async function overBoth(port: number, fn: (send: (r: TestRequest) => Promise<TestResponse>, version: string) => Promise<void>): Promise<void> {
+  await fn((r) => http1Request(port, r), "HTTP/1.1");
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  session.on("error", () => {});
+  try {
+    await fn((r) => http2Request(session, r), "HTTP/2");
+  } finally {
+    session.close();
+  }
+}
+
+test("unary calls over HTTP/1.1 and HTTP/2: path, query, bodies, response_body, metadata", async () => {
+  await withServer(async (port) =>
+    overBoth(port, async (send, v) => {
+      const get = await send({ method: "GET", path: "/v1/messages/m%201?revision=3&sub.subfield=s", headers: { "x-user": "ann", "grpc-metadata-x-extra": "e" } });
+      assert.equal(get.status, 200, v);
+      assert.match(String(get.headers["content-type"]), /^application\/json/);
+      assert.deepEqual(JSON.parse(get.text), { messageId: "m 1", text: "rev 3 sub s user " });
+      assert.equal(get.headers["grpc-metadata-x-seen-user"], "ann", v);
+      assert.equal(get.headers["grpc-trailer-x-trailer"], "t", v);
+      const extra = await send({ method: "GET", path: "/v1/users/u7/messages/9" });
+      assert.equal(JSON.parse(extra.text).text, "rev 0 sub  user u7", v);
+      const patch = await send({ method: "PATCH", path: "/v1/messages/5", body: '{"text":"Hi!"}', headers: { "content-type": "application/json" } });
+      assert.deepEqual(JSON.parse(patch.text), { messageId: "5", text: "Hi!" }, v);
+      const star = await send({ method: "PATCH", path: "/v2/messages/6", body: '{"text":"star"}' });
+      assert.deepEqual(JSON.parse(star.text), { messageId: "6", text: "star" }, v);
+      const cancel = await send({ method: "POST", path: "/v1/operations/a/b:cancel", body: "{}" });
+      assert.equal(cancel.status, 200, v);
+      assert.deepEqual(JSON.parse(cancel.text), {});
+      const text = await send({ method: "GET", path: "/v1/messages/7/text" });
+      assert.equal(JSON.parse(text.text), "text of 7", v);
+      const search = await send({ method: "GET", path: "/v1/search?tags=a&tags=b&kind=KIND_TASK&after=2024-01-02T03:04:05Z" });
+      const echo = JSON.parse(search.text);
+      assert.deepEqual(echo.echo.tags, ["a", "b"]);
+      assert.equal(echo.echo.kind, "KIND_TASK");
+      assert.equal(echo.echo.after, "2024-01-02T03:04:05Z");
+      assert.equal(echo.total, 2);
+    }),
+  );
+  await assertNoLeaks();
+});
+
+test("errors: HTTP status from the gRPC code, google.rpc.Status JSON with details; misses are JSON 404/405", async () => {
+  await withServer(async (port) =>
+    overBoth(port, async (send, v) => {
+      const notFound = await send({ method: "GET", path: "/v1/fail/5" });
+      assert.equal(notFound.status, 404, v);
+      assert.deepEqual(JSON.parse(notFound.text), {
+        code: 5,
+        message: "failed with 5",
+        details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "WHY", domain: "test", metadata: {} }],
+      });
+      assert.equal((await send({ method: "GET", path: "/v1/fail/16" })).status, 401, v);
+      assert.equal((await send({ method: "GET", path: "/v1/fail/14" })).status, 503, v);
+      const bad = await send({ method: "GET", path: "/v1/messages/1?revision=abc" });
+      assert.equal(bad.status, 400, v);
+      assert.equal(JSON.parse(bad.text).code, Code.INVALID_ARGUMENT);
+      const badBody = await send({ method: "PATCH", path: "/v2/messages/1", body: "{oops" });
+      assert.equal(badBody.status, 400, v);
+      const none = await send({ method: "GET", path: "/v9/nothing" });
+      assert.equal(none.status, 404, v);
+      assert.match(JSON.parse(none.text).message, /no HTTP rule matches GET \/v9\/nothing/);
+      const wrong = await send({ method: "DELETE", path: "/v1/search" });
+      assert.equal(wrong.status, 405, v);
+      assert.equal(wrong.headers["allow"], "GET");
+      const unimplemented = await send({ method: "GET", path: "/v1/projects/p/users/u/messages/1" });
+      assert.equal(unimplemented.status, 501, v);
+      assert.equal(JSON.parse(unimplemented.text).code, Code.UNIMPLEMENTED);
+      const timeout = await send({ method: "GET", path: "/v1/messages/1", headers: { "grpc-timeout": "soon" } });
+      assert.equal(timeout.status, 400, v);
+    }),
+  );
+  await assertNoLeaks();
+});
+
+test("server streaming is newline-delimited JSON, with a last error line if the stream fails", async () => {
+  await withServer(async (port) =>
+    overBoth(port, async (send, v) => {
+      const ok = await send({ method: "GET", path: "/v1/messages?count=3" });
+      assert.equal(ok.status, 200, v);
+      assert.equal(ok.headers["content-type"], "application/x-ndjson");
+      assert.deepEqual(ok.text.trimEnd().split("\n").map((l) => JSON.parse(l)), [0, 1, 2].map((i) => ({ result: { messageId: String(i), text: "" } })));
+      const empty = await send({ method: "GET", path: "/v1/messages?count=0" });
+      assert.equal(empty.status, 200, v);
+      assert.equal(empty.text, "");
+      const failed = await send({ method: "GET", path: "/v1/messages?count=5&fail_after=2" });
+      assert.equal(failed.status, 200, v);
+      const lines = failed.text.trimEnd().split("\n").map((l) => JSON.parse(l));
+      assert.equal(lines.length, 3);
+      assert.deepEqual(lines[2], { error: { code: 10, message: "stopped", details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "STOP", domain: "", metadata: {} }] } });
+      const early = await send({ method: "GET", path: "/v1/messages?count=5&fail_after=-1".replace("-1", "0") });
+      assert.equal(early.status, 200, v);
+    }),
+  );
+  await assertNoLeaks();
+});
+
+test("rest: false answers non-gRPC requests as before (405/415), and bad rules fail registration", async () => {
+  await withServer(async (port) => {
+    assert.equal((await http1Request(port, { method: "GET", path: "/v1/messages/1" })).status, 405);
+    assert.equal((await http1Request(port, { method: "POST", path: "/v1/operations/a:cancel", body: "{}" })).status, 415);
+  }, false);
+  const { BadRules, Conflicting } = await import("../gen/tsgrpc/transcoding/v1/messaging_pb.js");
+  assert.throws(() => createServer().service(BadRules, {}), /google.api.http of tsgrpc.transcoding.v1.BadRules/);
+  assert.throws(() => createServer().service(Conflicting, {}), /conflicting HTTP routes/);
+  // Without transcoding, the annotations are not looked at.
+  assert.doesNotThrow(() => createServer({ rest: false }).service(Conflicting, {}));
+  await assertNoLeaks();
+});

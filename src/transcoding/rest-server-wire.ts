@@ -140,11 +140,12 @@ export class RestServerWire implements ServerWire {
     const exchange = this.#exchange;
     if (status) {
       const md = status.metadata;
-      this.#respond(httpStatusFromCode(status.code), jsonType, header, trailer, md);
-      exchange.end(JSON.stringify(errorJson(status, this.#settings.registry)));
+      const json = Buffer.from(JSON.stringify(errorJson(status, this.#settings.registry)));
+      this.#respond(httpStatusFromCode(status.code), jsonType, header, trailer, md, json.byteLength);
+      exchange.end(json);
       return;
     }
-    this.#respond(200, this.#streaming ? streamType : jsonType, header, trailer);
+    this.#respond(200, this.#streaming ? streamType : jsonType, header, trailer, undefined, body?.byteLength ?? 0);
     exchange.end(body);
   }
 
@@ -153,8 +154,9 @@ export class RestServerWire implements ServerWire {
     this.#drain?.release();
   }
 
-  #respond(status: number, contentType: string, header: Metadata | undefined, trailer: Metadata | undefined, errorMetadata?: Metadata): void {
+  #respond(status: number, contentType: string, header: Metadata | undefined, trailer: Metadata | undefined, errorMetadata?: Metadata, length?: number): void {
     const h: ResponseHeaders = { "content-type": contentType };
+    if (length !== undefined) h["content-length"] = String(length);
     writeResponseMetadata(h, header, "grpc-metadata-");
     writeResponseMetadata(h, trailer, "grpc-trailer-");
     if (errorMetadata) writeResponseMetadata(h, errorMetadata, "grpc-trailer-");

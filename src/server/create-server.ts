@@ -20,6 +20,7 @@ import { createClientCertificateCheck, secureServerOptions, updateListenerTls, t
 import { checkConnectionLimits } from "./request-header-limit.js";
 import type { ServiceImpl } from "./service-impl.js";
 import { checkRestOptions, type RestOptions } from "./rest-options.js";
+import { createOpenApiDocument } from "../transcoding/openapi.js";
 
 /** Options of a server, validated once in `createServer`. */
 export interface ServerOptions {
@@ -168,7 +169,7 @@ export function createServer(options: ServerOptions = {}): Server {
     grpcWire: { maxReceiveBytes: settings.maxReceiveBytes, acceptEncodingHeader: settings.acceptEncodingHeader },
     codecs: checkCodecs(options.codecs),
     maxRequestHeaderBytes: limits.maxRequestHeaderBytes,
-    rest: checkRestOptions(options.rest, settings.maxReceiveBytes, () => "{}"),
+    rest: checkRestOptions(options.rest, settings.maxReceiveBytes, () => JSON.stringify(createOpenApiDocument(router.services()))),
   };
 
   const onSession = (session: http2.ServerHttp2Session) => {

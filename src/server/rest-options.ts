@@ -37,7 +37,13 @@ export function checkRestOptions(rest: boolean | RestOptions | undefined, maxRec
   const settings: RestDispatchSettings = {
     routes: new RestRoutes(),
     wire: { maxReceiveBytes, registry: restRegistry(o.registry) },
-    openApi: path === undefined ? undefined : { path, document: () => openApi(settings) },
+    openApi: path === undefined ? undefined : { path, document: () => cached() },
+  };
+  // Made on first request, and again only when services add routes.
+  let made: { size: number; text: string } | undefined;
+  const cached = () => {
+    if (made?.size !== settings.routes.size) made = { size: settings.routes.size, text: openApi(settings) };
+    return made.text;
   };
   return settings;
 }

@@ -165,3 +165,69 @@ test("rest: false answers non-gRPC requests as before (405/415), and bad rules f
   assert.doesNotThrow(() => createServer({ rest: false }).service(Conflicting, {}));
   await assertNoLeaks();
 });
+
+test("a client that goes away cancels the call: the handler's signal fires, the server stays up", async () => {
+  let aborted: (reason: unknown) => void = () => {};
+  const abortedP = new Promise<unknown>((resolve) => (aborted = resolve));
+  const server = createServer().service(Messaging, {
+    async *listMessages(_req, ctx) {
+      ctx.signal.addEventListener("abort", () => aborted(ctx.signal.reason), { once: true });
+      for (let i = 0; ; i++) {
+        yield { messageId: String(i), text: "x".repeat(1000) };
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+  });
+  const { port } = await server.listen("127.0.0.1:0");
+  try {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on("error", () => {});
+    const stream = session.request({ ":method": "GET", ":path": "/v1/messages?count=1" });
+    await new Promise<void>((resolve) => stream.once("data", () => resolve()));
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+    const reason = (await abortedP) as RpcError;
+    assert.equal(reason.code, Code.CANCELLED);
+    session.close();
+    // HTTP/1.1: the connection closes mid-stream.
+    const again = new Promise<unknown>((resolve) => (aborted = resolve));
+    const http = await import("node:http");
+    const req = http.get({ host: "127.0.0.1", port, path: "/v1/messages", agent: false }, (res) => res.once("data", () => req.destroy()));
+    req.on("error", () => {});
+    assert.equal(((await again) as RpcError).code, Code.CANCELLED);
+    assert.equal((await http1Request(port, { method: "GET", path: "/v9/x" })).status, 404, "still serving");
+  } finally {
+    await server.close({ graceMs: 500 });
+  }
+  await assertNoLeaks();
+});
+
+test("a body over maxReceiveBytes is RESOURCE_EXHAUSTED (429); TLS serves REST over HTTP/1.1 and h2", async () => {
+  const { testPki } = await import("../e2e/test-certs.js");
+  const https = await import("node:https");
+  const pki = testPki();
+  const server = createServer({ maxReceiveBytes: 1024 }).service(Messaging, messaging);
+  const plain = await server.listen("127.0.0.1:0");
+  const secure = await server.listen({ host: "127.0.0.1", port: 0, tls: pki.server });
+  try {
+    const big = await http1Request(plain.port, { method: "PATCH", path: "/v2/messages/1", body: JSON.stringify({ text: "x".repeat(5000) }) });
+    assert.equal(big.status, 429);
+    assert.match(JSON.parse(big.text).message, /larger than the server's limit of 1024 bytes/);
+    const viaH1 = await new Promise<string>((resolve, reject) => {
+      const req = https.get({ host: "127.0.0.1", port: secure.port, path: "/v1/messages/t1", ca: pki.ca, servername: "localhost", agent: false }, (res) => {
+        let text = "";
+        res.on("data", (d) => (text += d));
+        res.on("end", () => resolve(text));
+      });
+      req.on("error", reject);
+    });
+    assert.equal(JSON.parse(viaH1).messageId, "t1");
+    const session = http2.connect(`https://127.0.0.1:${secure.port}`, { ca: pki.ca, servername: "localhost" });
+    session.on("error", () => {});
+    const viaH2 = await http2Request(session, { method: "GET", path: "/v1/messages/t2" });
+    session.close();
+    assert.equal(JSON.parse(viaH2.text).messageId, "t2");
+  } finally {
+    await server.close({ graceMs: 500 });
+  }
+  await assertNoLeaks();
+});

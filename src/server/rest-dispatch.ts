@@ -65,7 +65,7 @@ export function dispatchRest(exchange: RestExchange, rest: RestDispatchSettings,
     }
   }
   const codec = createRestCodec(m.binding, m.pathValues, m.query, registry);
-  new ServerCall(new RestServerWire(exchange, codec, timeoutMs, desc.methodKind === "server_streaming", rest.wire), entry, call);
+  new ServerCall(new RestServerWire(exchange, codec, timeoutMs, desc.methodKind === "server_streaming" || desc.methodKind === "bidi_streaming", rest.wire), entry, call);
   return true;
 }
 

@@ -81,9 +81,8 @@ function compileRule(method: DescMethod, rule: HttpRule, where: string): HttpBin
   if (rule.responseBody !== "") {
     responseBody = method.output.fields.find((f) => f.name === rule.responseBody) ?? fail(`response_body "${rule.responseBody}" is not a field of ${method.output.typeName}`);
   }
-  if (method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming") {
-    fail("methods with a request stream are not served over HTTP/JSON (only unary and server-streaming methods are)");
-  }
+  const requestStream = method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
+  if (requestStream && body === undefined) fail("a method with a request stream needs a body rule (its messages are the body, one JSON value per line)");
   return { method, httpMethod, template, pathFields, body, responseBody };
 }
 

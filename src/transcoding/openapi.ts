@@ -107,11 +107,14 @@ function operation(binding: HttpBinding, operationId: string, schemas: SchemaSet
   if (parameters.length > 0) op.parameters = parameters;
   if (binding.body !== undefined) {
     const schema = binding.body === "*" ? schemas.ref(method.input) : schemas.field(binding.body, false);
-    op.requestBody = { required: false, content: { "application/json": { schema } } };
+    const requestStream = method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
+    op.requestBody = requestStream
+      ? { required: false, description: "A stream: one JSON value per line, each a request message.", content: { "application/x-ndjson": { schema } } }
+      : { required: false, content: { "application/json": { schema } } };
   }
   const output = binding.responseBody ? schemas.field(binding.responseBody, false) : schemas.ref(method.output);
   const ok =
-    method.methodKind === "server_streaming"
+    method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming"
       ? {
           description: "A stream: one JSON object per line, each message as result, a failure after the first message as error.",
           content: { "application/x-ndjson": { schema: { type: "object", properties: { result: output, error: statusRef } } } },

@@ -27,7 +27,8 @@ const streamType = "application/x-ndjson";
  * HTTP/JSON transcoding (`google.api.http`) on one exchange, HTTP/1.1 or
  * HTTP/2: the request body is read whole and handed to the call as one
  * message, which the call's codec (see `createRestCodec`) turns into the
- * request together with the path and query. A unary response goes out at
+ * request together with the path and query; a request stream is
+ * newline-delimited JSON, one message a line. A unary response goes out at
  * once, status and headers included, when the call ends; a server stream
  * goes out as newline-delimited JSON, each message as `{"result": …}`, and
  * a failure after the first message as a last `{"error": …}` line, as
@@ -69,8 +70,12 @@ export class RestServerWire implements ServerWire {
     return restRequestMetadata(this.#exchange.headers);
   }
 
-  start(sink: ServerWireSink, _streaming: boolean): void {
+  start(sink: ServerWireSink, streaming: boolean): void {
     this.#sink = sink;
+    if (streaming) {
+      this.#startStream(sink);
+      return;
+    }
     const exchange = this.#exchange;
     const body = exchange.body;
     const chunks: Buffer[] = [];
@@ -93,7 +98,65 @@ export class RestServerWire implements ServerWire {
       sink.message(payload, this.requestEncoding !== undefined && payload.byteLength > 0);
       if (!this.#finished) sink.requestEnd();
     });
-    exchange.onClose((complete) => {
+    this.#watchClose(sink);
+  }
+
+  /**
+   * A request stream (client-streaming and bidi methods), as grpc-gateway
+   * takes it: newline-delimited JSON, one message a line, each line at most
+   * `maxReceiveBytes`. Blank lines are skipped.
+   */
+  #startStream(sink: ServerWireSink): void {
+    const body = this.#exchange.body;
+    if (this.requestEncoding !== undefined) {
+      body.resume();
+      sink.requestFailed(new RpcError(Code.UNIMPLEMENTED, "a compressed request stream is not supported: send it with Content-Encoding identity"));
+      return;
+    }
+    const max = this.#settings.maxReceiveBytes;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let failed = false;
+    const emit = (line: Buffer) => {
+      let end = line.byteLength;
+      if (end > 0 && line[end - 1] === 0x0d) end--;
+      const text = end === line.byteLength ? line : line.subarray(0, end);
+      if (text.some((b) => b !== 0x20 && b !== 0x09)) sink.message(text, false);
+    };
+    const tooBig = () => {
+      failed = true;
+      pending = [];
+      sink.requestFailed(new RpcError(Code.RESOURCE_EXHAUSTED, `request message larger than the server's limit of ${max} bytes`));
+    };
+    body.on("data", (chunk: Buffer) => {
+      if (failed || this.#finished) return;
+      let from = 0;
+      for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
+        const piece = chunk.subarray(from, nl);
+        const line = pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece;
+        pending = [];
+        pendingBytes = 0;
+        from = nl + 1;
+        if (line.byteLength > max) return tooBig();
+        emit(line);
+        if (this.#finished) return;
+      }
+      const rest = chunk.subarray(from);
+      if (rest.byteLength === 0) return;
+      pendingBytes += rest.byteLength;
+      if (pendingBytes > max) return tooBig();
+      pending.push(rest);
+    });
+    body.on("end", () => {
+      if (failed || this.#finished) return;
+      if (pendingBytes > 0) emit(Buffer.concat(pending));
+      if (!this.#finished) sink.requestEnd();
+    });
+    this.#watchClose(sink);
+  }
+
+  #watchClose(sink: ServerWireSink): void {
+    this.#exchange.onClose((complete) => {
       if (this.#finished) return;
       this.#finished = true;
       this.#drain?.release();

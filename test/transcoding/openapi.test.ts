@@ -51,6 +51,8 @@ test("operations follow the rules: path and query parameters, bodies, response_b
   const stream = doc.paths["/v1/messages"].get.responses["200"];
   assert.ok(stream.content["application/x-ndjson"].schema.properties.result);
   assert.deepEqual(get.responses.default.content["application/json"].schema, { $ref: "#/components/schemas/google.rpc.Status" });
+  assert.ok(doc.paths["/v1/collect/{message_id}"].post.requestBody.content["application/x-ndjson"]);
+  assert.ok(doc.paths["/v1/echo"].post.responses["200"].content["application/x-ndjson"]);
   assert.equal(doc.paths["/v1/any/{code}"], undefined, "a rule of kind * has no OpenAPI form");
   assert.deepEqual(doc.components.schemas["tsgrpc.transcoding.v1.Kind"], { type: "string", enum: ["KIND_UNSPECIFIED", "KIND_NOTE", "KIND_TASK"] });
 });

@@ -231,3 +231,38 @@ test("a body over maxReceiveBytes is RESOURCE_EXHAUSTED (429); TLS serves REST o
   }
   await assertNoLeaks();
 });
+
+test("request streams: newline-delimited JSON bodies for client-streaming and bidi methods", async () => {
+  const server = createServer({ maxReceiveBytes: 200 }).service(Messaging, {
+    async collect(requests) {
+      const results = [];
+      for await (const m of requests) results.push(m);
+      return { results, total: results.length };
+    },
+    async *echo(requests) {
+      for await (const m of requests) yield { messageId: m.messageId, text: m.text.toUpperCase() };
+    },
+  });
+  const { port } = await server.listen("127.0.0.1:0");
+  try {
+    await overBoth(port, async (send, v) => {
+      const collected = await send({ method: "POST", path: "/v1/collect/p", body: '{"text":"a"}\n\n{"text":"b","message_id":"ignored"}\r\n{"text":"c"}' });
+      assert.equal(collected.status, 200, v);
+      const res = JSON.parse(collected.text);
+      assert.equal(res.total, 3);
+      assert.deepEqual(res.results.map((m: { messageId: string; text: string }) => `${m.messageId}:${m.text}`), ["p:a", "p:b", "p:c"], "the path variable is set in every message");
+      const echoed = await send({ method: "POST", path: "/v1/echo", body: '{"messageId":"1","text":"x"}\n{"messageId":"2","text":"y"}\n' });
+      assert.equal(echoed.headers["content-type"], "application/x-ndjson");
+      assert.deepEqual(echoed.text.trimEnd().split("\n").map((l) => JSON.parse(l).result.text), ["X", "Y"], v);
+      const badLine = await send({ method: "POST", path: "/v1/collect/p", body: '{"text":"a"}\n[1]\n' });
+      assert.equal(badLine.status, 400, v);
+      const tooLong = await send({ method: "POST", path: "/v1/collect/p", body: `{"text":"${"x".repeat(300)}"}\n` });
+      assert.equal(tooLong.status, 429, v);
+      const none = await send({ method: "POST", path: "/v1/collect/p", body: "" });
+      assert.equal(JSON.parse(none.text).total, 0, v);
+    });
+  } finally {
+    await server.close({ graceMs: 500 });
+  }
+  await assertNoLeaks();
+});

@@ -256,7 +256,7 @@ test("rules http.proto forbids are refused when the service is registered", () =
     NestedBindings: /must not have additional_bindings of their own/,
     NoPattern: /has no pattern/,
     BodyAlsoInPath: /also bound by the path/,
-    ClientStream: /request stream/,
+    ClientStream: /a method with a request stream needs a body rule/,
   };
   for (const method of BadRules.methods) {
     assert.throws(() => httpBindings(method), (e: unknown) => e instanceof TypeError && e.message.includes(`tsgrpc.transcoding.v1.BadRules.${method.name}`) && expected[method.name]!.test(e.message), method.name);

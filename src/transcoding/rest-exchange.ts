@@ -90,6 +90,9 @@ export function http2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHe
 
 /** An HTTP/1.1 request and its response as an exchange. */
 export function http1Exchange(req: IncomingMessage, res: ServerResponse): RestExchange {
+  // However a Node version reports a client gone mid-upload, it must not be an uncaught 'error': the response's 'close' tells the call.
+  req.on("error", noop);
+  res.on("error", noop);
   return {
     method: req.method ?? "",
     url: req.url ?? "",
@@ -127,3 +130,5 @@ export function http1Exchange(req: IncomingMessage, res: ServerResponse): RestEx
     },
   };
 }
+
+function noop(): void {}

@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as http2 from "node:http2";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Code, createDetail, createServer, RpcError, type Server, type ServiceImpl } from "../../src/index.js";
 import { ErrorInfoSchema } from "../../src/status/gen/google/rpc/error_details_pb.js";
 import { Messaging } from "../gen/tsgrpc/transcoding/v1/messaging_pb.js";
@@ -170,6 +171,11 @@ test("a client that goes away cancels the call: the handler's signal fires, the 
   let aborted: (reason: unknown) => void = () => {};
   const abortedP = new Promise<unknown>((resolve) => (aborted = resolve));
   const server = createServer().service(Messaging, {
+    async collect(requests) {
+      let total = 0;
+      for await (const _ of requests) total++;
+      return { total };
+    },
     async *listMessages(_req, ctx) {
       ctx.signal.addEventListener("abort", () => aborted(ctx.signal.reason), { once: true });
       for (let i = 0; ; i++) {
@@ -194,6 +200,21 @@ test("a client that goes away cancels the call: the handler's signal fires, the 
     const req = http.get({ host: "127.0.0.1", port, path: "/v1/messages", agent: false }, (res) => res.once("data", () => req.destroy()));
     req.on("error", () => {});
     assert.equal(((await again) as RpcError).code, Code.CANCELLED);
+    // HTTP/1.1 and HTTP/2: the client goes away in the middle of a request stream's upload.
+    const net = await import("node:net");
+    const socket = net.connect(port, "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write("POST /v1/collect/p HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{\"text\":\"a\"}\n{\"te");
+    await sleep(50);
+    socket.destroy();
+    const upload = session2(port);
+    const s2 = upload.request({ ":method": "POST", ":path": "/v1/collect/p" });
+    s2.on("error", () => {});
+    s2.write('{"text":"a"}\n');
+    await sleep(50);
+    s2.close(http2.constants.NGHTTP2_CANCEL);
+    await sleep(50);
+    upload.close();
     assert.equal((await http1Request(port, { method: "GET", path: "/v9/x" })).status, 404, "still serving");
   } finally {
     await server.close({ graceMs: 500 });
@@ -266,3 +287,9 @@ test("request streams: newline-delimited JSON bodies for client-streaming and bi
   }
   await assertNoLeaks();
 });
+
+function session2(port: number): http2.ClientHttp2Session {
+  const s = http2.connect(`http://127.0.0.1:${port}`);
+  s.on("error", () => {});
+  return s;
+}

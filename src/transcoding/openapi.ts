@@ -7,7 +7,7 @@ export type OpenApiObject = { [key: string]: unknown };
 
 /** Options of `createOpenApiDocument`. */
 export interface OpenApiOptions {
-  /** `info.title`. Default: the services' names, comma-separated. */
+  /** `info.title`. Default: the names of the services that have rules, comma-separated. */
   title?: string;
   /** `info.version`. Default `"0.0.0"`. */
   version?: string;
@@ -61,11 +61,12 @@ export function createOpenApiDocument(services: readonly DescService[], options:
       });
     }
   }
-  const info: OpenApiObject = { title: options.title ?? (services.map((s) => s.typeName).join(", ") || "API"), version: options.version ?? "0.0.0" };
+  const routed = services.filter((s) => s.methods.some((m) => httpBindings(m).length > 0));
+  const info: OpenApiObject = { title: options.title ?? (routed.map((s) => s.typeName).join(", ") || "API"), version: options.version ?? "0.0.0" };
   if (options.description !== undefined) info.description = options.description;
   const doc: OpenApiObject = { openapi: "3.1.0", info };
   if (options.servers) doc.servers = options.servers;
-  doc.tags = services.filter((s) => s.methods.some((m) => httpBindings(m).length > 0)).map((s) => ({ name: s.typeName }));
+  doc.tags = routed.map((s) => ({ name: s.typeName }));
   doc.paths = paths;
   doc.components = { schemas: schemas.all() };
   return doc;

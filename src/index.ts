@@ -19,6 +19,7 @@
 export { createServer } from "./server/create-server.js";
 export type { Server, ServerOptions, ServerTlsOptions, ListenOptions, ServiceOptions } from "./server/create-server.js";
 export type { ServerTlsUpdate } from "./server/server-tls.js";
+export type { RestOptions } from "./server/rest-options.js";
 export type { HandlerContext } from "./server/handler-context.js";
 export { createContextKey } from "./context-values.js";
 export type { ContextKey, ContextValues } from "./context-values.js";

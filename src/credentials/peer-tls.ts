@@ -48,6 +48,11 @@ export function peerTlsOf(session: Http2Session | undefined): PeerTlsInfo | unde
   return info ?? undefined;
 }
 
+/** The TLS connection of an HTTP/1.1 request's socket. @internal */
+export function peerTlsOfSocket(socket: TLSSocket): PeerTlsInfo {
+  return readTls(socket, socket.alpnProtocol || undefined);
+}
+
 function readTls(socket: TLSSocket, alpnProtocol: string | undefined): PeerTlsInfo {
   const cert = socket.getPeerCertificate();
   const presented = cert !== null && typeof cert === "object" && cert.raw !== undefined;

@@ -19,6 +19,8 @@ import { setServerInternals } from "./server-internals.js";
 import { createClientCertificateCheck, secureServerOptions, updateListenerTls, type ServerTlsUpdate } from "./server-tls.js";
 import { checkConnectionLimits } from "./request-header-limit.js";
 import type { ServiceImpl } from "./service-impl.js";
+import { checkRestOptions, type RestOptions } from "./rest-options.js";
+import { createOpenApiDocument } from "../transcoding/openapi.js";
 
 /** Options of a server, validated once in `createServer`. */
 export interface ServerOptions {
@@ -69,6 +71,15 @@ export interface ServerOptions {
    * refuse JSON. Requests in other content types get HTTP 415.
    */
   codecs?: Codec[];
+  /**
+   * HTTP/JSON transcoding of the methods' `google.api.http` rules (REST,
+   * as grpc-gateway does it, built in): `false` turns it off, `true` or
+   * `RestOptions` (OpenAPI document path, JSON registry) on. Default `true`:
+   * a rule is written in the `.proto` to be served, and a server whose
+   * services have none answers exactly as without it. With it off, non-gRPC
+   * requests get 405/415 as before.
+   */
+  rest?: boolean | RestOptions;
 }
 
 /** TLS settings of a listening address. */
@@ -158,6 +169,7 @@ export function createServer(options: ServerOptions = {}): Server {
     grpcWire: { maxReceiveBytes: settings.maxReceiveBytes, acceptEncodingHeader: settings.acceptEncodingHeader },
     codecs: checkCodecs(options.codecs),
     maxRequestHeaderBytes: limits.maxRequestHeaderBytes,
+    rest: checkRestOptions(options.rest, settings.maxReceiveBytes, () => JSON.stringify(createOpenApiDocument(router.services()))),
   };
 
   const onSession = (session: http2.ServerHttp2Session) => {
@@ -201,7 +213,10 @@ export function createServer(options: ServerOptions = {}): Server {
       return router.services();
     },
     service(service, impl, serviceOptions) {
+      // HTTP rules are checked before anything is registered: a bad rule or a route conflict changes nothing.
+      const addRoutes = dispatch.rest && !router.services().some((s) => s.typeName === service.typeName) ? dispatch.rest.routes.prepare(service) : undefined;
       router.add(service, impl as Record<string, unknown>, [...serverInterceptors, ...(serviceOptions?.interceptors ?? [])]);
+      addRoutes?.();
       return server;
     },
     async listen(address) {
@@ -212,7 +227,7 @@ export function createServer(options: ServerOptions = {}): Server {
         ...(where.path !== undefined ? { path: where.path } : { host: where.host ?? "127.0.0.1", port: where.port ?? 0 }),
         ...(where.tls ? { tls: secureServerOptions(where.tls) } : {}),
         http2: h2,
-        onHttp1Request: dispatchHttp1Request,
+        onHttp1Request: (req, res) => dispatchHttp1Request(req, res, dispatch),
       });
       if (closing) {
         await listener.close();

@@ -7,6 +7,8 @@ import { grpcSubtype } from "../internal/grpc-content-type.js";
 import { GrpcServerWire, respondTrailersOnly, type GrpcWireSettings } from "../internal/transport/grpc-server-wire.js";
 import { headerListBytes } from "./request-header-limit.js";
 import type { Router } from "./router.js";
+import { http2Exchange } from "../transcoding/rest-exchange.js";
+import { dispatchRest, type RestDispatchSettings } from "./rest-dispatch.js";
 import { ServerCall, type ServerCallSettings } from "./server-call.js";
 
 /** What the dispatch of every HTTP/2 stream of a server needs, settled in `createServer`. */
@@ -17,6 +19,8 @@ export interface DispatchSettings {
   /** Codecs by content subtype (`proto`, `json`). */
   readonly codecs: ReadonlyMap<string, Codec>;
   readonly maxRequestHeaderBytes: number;
+  /** HTTP/JSON transcoding, when the server has it on. */
+  readonly rest: RestDispatchSettings | undefined;
 }
 
 /** A reason to refuse every call of a connection (a client certificate that mTLS refuses), or null. */
@@ -48,6 +52,7 @@ export function dispatchHttp2Stream(
       respondTrailersOnly(stream, "application/grpc", undefined, new RpcError(Code.RESOURCE_EXHAUSTED, `request headers are larger than the server's limit of ${d.maxRequestHeaderBytes} bytes`));
       return;
     }
+    if (grpc === undefined && d.rest && dispatchRest(http2Exchange(stream, headers), d.rest, d.router, d.call)) return;
     if (headers[":method"] !== "POST") {
       stream.respond({ ":status": 405, allow: "POST" }, { endStream: true });
       return;

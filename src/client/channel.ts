@@ -151,6 +151,7 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
       codec: defaults.codec,
       maxReceiveBytes: o.maxReceiveBytes ?? defaults.maxReceiveBytes,
       sendCompression: compressionName ? findCompression(compressionName) : undefined,
+      findCompression,
       deadline,
       signal: req.signal,
       onHeader: o.onHeader,

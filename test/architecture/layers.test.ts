@@ -43,7 +43,7 @@ test("outside internal/, the transport is reached only through its seams", () =>
   const seams: Record<string, RegExp> = {
     "internal/transport/server-wire.ts": /^(server|testing)\//,
     "internal/transport/grpc-server-wire.ts": /^server\/http2-dispatch\.ts$/,
-    "internal/transport/http2-connection.ts": /^(client\/(channel|target)\.ts|server\/create-server\.ts)$/,
+    "internal/transport/http2-connection.ts": /^(client\/(channel|connect-channel|target)\.ts|server\/create-server\.ts)$/,
     "internal/transport/client-wire.ts": /^(client|testing)\//,
     "internal/transport/http-listener.ts": /^server\/(create-server|server-tls)\.ts$/,
     "internal/transport/grpc-client-wire.ts": /^client\/channel\.ts$/,
@@ -52,6 +52,7 @@ test("outside internal/, the transport is reached only through its seams", () =>
     "internal/transport/exchange-server-wire.ts": /^server\/web-dispatch\.ts$/,
     "internal/transport/grpc-web-server-wire.ts": /^server\/web-dispatch\.ts$/,
     "internal/transport/connect-server-wire.ts": /^server\/web-dispatch\.ts$/,
+    "internal/transport/connect-client-wire.ts": /^client\/connect-channel\.ts$/,
     // The browser transports (tsgrpc/web) drive ClientCall over fetch.
     "internal/transport/fetch-client-wire.ts": /^web\/fetch-transport\.ts$/,
   };

@@ -1,5 +1,6 @@
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import type { Codec } from "../codec/codec.js";
+import { protoCodec } from "../codec/proto-codec.js";
 import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 import { decodeBase64 } from "../internal/base64.js";
@@ -95,7 +96,7 @@ function connect(ex: HttpExchange, d: DispatchSettings, web: WebProtocolSettings
   const wire: ExchangeServerWire = streaming ? new ConnectStreamServerWire(ex, contentType, init) : new ConnectUnaryServerWire(ex, contentType, init);
   if (!entry) {
     // Not a method: a path of some other handler (REST, static files) when it does not look like one.
-    if (!/^\/[^/]+\.[^/]+\/[^/]+$/.test(ex.path) && !streaming) return false;
+    if (!methodPath.test(ex.path) && !streaming) return false;
     return fail(wire, Code.UNIMPLEMENTED, d.router.explainMissing(ex.path));
   }
   const version = header(ex, "connect-protocol-version");
@@ -114,7 +115,13 @@ function connect(ex: HttpExchange, d: DispatchSettings, web: WebProtocolSettings
 /** A Connect unary GET (`?encoding=json&message=…&base64=1&compression=gzip&connect=v1`), for side-effect-free methods. */
 function connectGet(ex: HttpExchange, d: DispatchSettings, web: WebProtocolSettings): boolean {
   const entry = d.router.find(ex.path);
-  if (!entry) return false;
+  if (!entry) {
+    // A GET for a method this server does not have is answered as Connect when it is one.
+    if (!methodPath.test(ex.path) || !/(?:^|&)encoding=/.test(ex.query)) return false;
+    const codec = d.codecs.get(new URLSearchParams(ex.query).get("encoding") ?? "") ?? protoCodec;
+    const wire = new ConnectUnaryServerWire(ex, `application/${codec.name}`, wireInit(d, web, ex, codec, undefined, undefined, "", false), new Uint8Array(0));
+    return fail(wire, Code.UNIMPLEMENTED, d.router.explainMissing(ex.path));
+  }
   const responseHeaders = web.cors ? web.cors.responseHeaders(ex.headers) : noHeaders;
   if (entry.method.methodKind !== "unary" || entry.method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS) {
     ex.respond(405, { ...responseHeaders, allow: "POST", "content-length": "0" }, true);
@@ -176,6 +183,9 @@ function wireInit(
 function parseConnectTimeout(value: string | undefined): number | undefined {
   return value !== undefined && /^\d{1,10}$/.test(value) ? Number(value) : undefined;
 }
+
+/** What a gRPC method's path looks like: `/package.Service/Method`. */
+const methodPath = /^\/[^/]+\.[^/]+\/[^/]+$/;
 
 const noHeaders: Readonly<Record<string, string>> = Object.freeze({});
 

@@ -5,6 +5,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as http from "node:http";
+import * as https from "node:https";
 import { gzipSync } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { createServer, type Server } from "../../src/index.js";
@@ -15,6 +16,7 @@ import { createUserStore, userService } from "../../examples/users/user-service.
 import { echoService } from "./echo-service.js";
 import { frame, rawRequest } from "./raw-http2.js";
 import { assertNoLeaks } from "./leak-check.js";
+import { testPki } from "./test-certs.js";
 
 interface Http1Response {
   status: number;
@@ -179,6 +181,9 @@ describe("gRPC-Web and Connect on the wire", () => {
     assert.deepEqual(JSON.parse(missing.body.toString()), { code: "not_found", message: "user nope not found" });
     assert.equal((await http1(port, "GET", `${echoPath}?encoding=json&message={}`, {})).status, 405);
     assert.equal((await http1(port, "GET", "/users.v1.UserService/ListUsers?encoding=json&message={}", {})).status, 405);
+    const unknown = await http1(port, "GET", "/users.v1.UserService/Nope?encoding=json&message={}", {});
+    assert.equal(unknown.status, 501);
+    assert.equal(JSON.parse(unknown.body.toString()).code, "unimplemented");
   });
 
   test("Connect unary: HTTP statuses of errors, protocol version, timeouts, unknown methods, trailers as headers", async () => {
@@ -231,6 +236,32 @@ test("a server with gRPC-Web and Connect off answers them as any unknown request
     assert.equal((await http1(port, "GET", `${echoPath}?encoding=json&message={}`, {})).status, 405);
     assert.throws(() => createServer({ connect: "yes" as unknown as boolean }), TypeError);
     assert.throws(() => createServer({ cors: { allowedOrigins: 5 as unknown as string[] } }), TypeError);
+  } finally {
+    await server.close({ graceMs: 100 });
+  }
+});
+
+test("an mTLS address refuses gRPC-Web and Connect over HTTP/1.1 without a client certificate, and serves them with one", async () => {
+  const pki = testPki();
+  const server = createServer().service(EchoService, echoService());
+  const { port } = await server.listen({ host: "127.0.0.1", port: 0, tls: { ...pki.server, ca: pki.ca, requireClientCert: true } });
+  const post = (client: { cert?: string | Buffer; key?: string | Buffer }) =>
+    new Promise<{ status: number; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+      const req = https.request(
+        { host: "127.0.0.1", port, method: "POST", path: echoPath, servername: "localhost", ca: pki.ca, ...client, agent: false, headers: { "content-type": "application/grpc-web" } },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+        },
+      );
+      req.on("error", reject);
+      req.end(frame(new Uint8Array()));
+    });
+  try {
+    const refused = await post({});
+    assert.equal(refused.status, 403);
+    const served = await post(pki.client);
+    assert.equal(served.status, 200);
   } finally {
     await server.close({ graceMs: 100 });
   }

@@ -266,3 +266,30 @@ test("an mTLS address refuses gRPC-Web and Connect over HTTP/1.1 without a clien
     await server.close({ graceMs: 100 });
   }
 });
+
+test("hostile bodies get a status, and the server stays up", async () => {
+  const server = createServer({ maxReceiveBytes: 1000 }).service(EchoService, echoService());
+  const { port } = await server.listen("127.0.0.1:0");
+  try {
+    const big = await http1(port, "POST", echoPath, { "content-type": "application/proto" }, [Buffer.alloc(5000)]);
+    assert.equal(big.status, 429);
+    assert.equal(JSON.parse(big.body.toString()).code, "resource_exhausted");
+    const bigFrame = await http1(port, "POST", echoPath, { "content-type": "application/grpc-web" }, [frame(new Uint8Array(5000))]);
+    assert.equal(bigFrame.headers["grpc-status"], "8");
+    const notBase64 = await http1(port, "POST", echoPath, { "content-type": "application/grpc-web-text" }, [Buffer.from("!!!!")]);
+    assert.equal(notBase64.headers["grpc-status"], "13");
+    const badJson = await http1(port, "POST", echoPath, { "content-type": "application/json" }, [Buffer.from("{nope")]);
+    assert.equal(JSON.parse(badJson.body.toString()).code, "internal");
+    const badEndStream = await http1(port, "POST", streamPath, { "content-type": "application/connect+proto" }, [frame(new Uint8Array(), 0x02)]);
+    assert.equal(badEndStream.status, 200);
+    assert.equal(JSON.parse(frames(badEndStream.body).at(-1)!.data.toString()).error.code, "internal");
+    const gzipLie = await http1(port, "POST", echoPath, { "content-type": "application/proto", "content-encoding": "gzip" }, [Buffer.from("not gzip")]);
+    assert.equal(JSON.parse(gzipLie.body.toString()).code, "internal");
+    const unknownEncoding = await http1(port, "POST", echoPath, { "content-type": "application/proto", "content-encoding": "br" }, [Buffer.from("x")]);
+    assert.equal(unknownEncoding.status, 501);
+    const ok = await http1(port, "POST", echoPath, { "content-type": "application/json" }, [Buffer.from("{}")]);
+    assert.equal(ok.status, 200);
+  } finally {
+    await server.close({ graceMs: 100 });
+  }
+});

@@ -69,6 +69,8 @@ export class ConnectUnaryServerWire extends ExchangeServerWire {
     }
     this.sink = sink;
     this.exchange.onClose(() => this.onClose());
+    // A GET has no body, but its (empty) request side must still be read to its end for the stream to close.
+    this.exchange.body.on("error", noop).resume();
     const message = this.#getMessage;
     queueMicrotask(() => {
       if (this.finished) return;
@@ -212,3 +214,5 @@ function writePrefixed(h: Headers, trailer: Metadata): void {
   trailer.writeTo(t);
   for (const k in t) h[`trailer-${k}`] = t[k]!;
 }
+
+function noop(): void {}

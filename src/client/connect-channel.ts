@@ -13,11 +13,12 @@ import { checkCodec } from "../codec/check-codec.js";
 import { ClientCall, refusedBeforeStart } from "./client-call.js";
 import type { Channel, ChannelOptions } from "./channel.js";
 import { parseTarget } from "./target.js";
+import { checkCallCredentials, withCallCredentials } from "../credentials/call-credentials.js";
 
 /** Options of `createConnectChannel`: those of a gRPC channel that apply to Connect. */
 export type ConnectChannelOptions = Pick<
   ChannelOptions,
-  "tls" | "insecure" | "maxReceiveBytes" | "maxSendBytes" | "compression" | "interceptors" | "codec" | "userAgent"
+  "tls" | "insecure" | "maxReceiveBytes" | "maxSendBytes" | "compression" | "interceptors" | "codec" | "userAgent" | "callCredentials" | "allowInsecureCallCredentials"
 >;
 
 const userAgentBase = "tsgrpc-node/0.1.0";
@@ -26,8 +27,8 @@ const userAgentBase = "tsgrpc-node/0.1.0";
  * A channel that calls by the Connect protocol (connectrpc.com/docs/protocol)
  * instead of gRPC, over one HTTP/2 connection: for servers that speak
  * Connect only (connect-go, Connect-ES, tsgrpc), with the same
- * `createClient`, interceptors, deadlines, signals, metadata, compression
- * and errors with details. All four kinds of call. Binary by default;
+ * `createClient`, interceptors, deadlines, signals, metadata, compression,
+ * call credentials (TLS only, as on a channel) and errors with details. All four kinds of call. Binary by default;
  * `codec: createJsonCodec()` for JSON. Creating one does no I/O.
  *
  * ```ts
@@ -39,6 +40,8 @@ const userAgentBase = "tsgrpc-node/0.1.0";
  */
 export function createConnectChannel(target: string, options: ConnectChannelOptions = {}): Channel {
   const parsed = parseTarget(target, options);
+  const secure = parsed.tls !== undefined;
+  const callCredentials = checkCallCredentials(options.callCredentials, secure, options.allowInsecureCallCredentials, target);
   const connection = new Http2Connection(parsed);
   const maxReceiveBytes = checkByteLimit(options.maxReceiveBytes, "maxReceiveBytes", defaultMaxReceiveBytes);
   const maxSendBytes = checkByteLimit(options.maxSendBytes, "maxSendBytes", unlimitedBytes);
@@ -108,5 +111,15 @@ export function createConnectChannel(target: string, options: ConnectChannelOpti
     return clientCall.response(method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming");
   };
 
-  return { target, call, interceptors: options.interceptors ?? [], close: () => connection.close() };
+  return {
+    target,
+    call: withCallCredentials(call, {
+      credentials: callCredentials,
+      secure,
+      allowInsecure: options.allowInsecureCallCredentials === true,
+      origin: `${secure ? "https" : "http"}://${parsed.authority}`,
+    }),
+    interceptors: options.interceptors ?? [],
+    close: () => connection.close(),
+  };
 }

@@ -10,6 +10,7 @@ import { encodeTimeout } from "../internal/grpc-timeout.js";
 import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
 import { serializeMessage } from "../internal/message-codec.js";
 import { FetchClientWire } from "../internal/transport/fetch-client-wire.js";
+import { withCallCredentials } from "../credentials/call-credentials.js";
 import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 
@@ -106,7 +107,9 @@ export function createFetchTransport(protocol: "grpc-web" | "connect", options: 
     return clientCall.response(!unary);
   };
 
-  return { call, interceptors: options.interceptors ?? [] };
+  // Call credentials (per call) go over HTTPS only, as on a channel.
+  const secure = base.protocol === "https:";
+  return { call: withCallCredentials(call, { credentials: [], secure, allowInsecure: false, origin: base.origin }), interceptors: options.interceptors ?? [] };
 }
 
 function isSideEffectFree(method: DescMethod): boolean {

@@ -71,6 +71,13 @@ describe("the same handler over gRPC, gRPC-Web and Connect", () => {
     ["gRPC-Web over fetch", () => createGrpcWebTransport({ baseUrl: `http://127.0.0.1:${port}` })],
   ];
 
+  test("Connect channel: channel call credentials, allowed over plain text on request", async () => {
+    const c = createConnectChannel(`http://127.0.0.1:${port}`, { callCredentials: () => ({ authorization: "Bearer ok" }), allowInsecureCallCredentials: true });
+    closers.push(() => c.close());
+    assert.deepEqual([...(await createClient(EchoService, c).unary({ payload: new Uint8Array([9]) })).payload], [9]);
+    assert.throws(() => createConnectChannel(`http://127.0.0.1:${port}`, { callCredentials: () => ({}) }), TypeError);
+  });
+
   for (const [name, transport] of clients) {
     test(name, async () => {
       const token: Interceptor = (next) => (req) => {
@@ -97,6 +104,9 @@ describe("the same handler over gRPC, gRPC-Web and Connect", () => {
       assert.ok(!served.includes(`${name} refused`));
 
       await assert.rejects(client.unary({ failCode: Code.ALREADY_EXISTS, failMessage: "twice" }), (e) => e instanceof RpcError && e.code === Code.ALREADY_EXISTS && e.rawMessage === "twice");
+
+      // Per-call credentials are refused over plain text, whatever the protocol.
+      await assert.rejects(client.unary({}, { callCredentials: () => ({ authorization: "Bearer ok" }) }), (e) => e instanceof RpcError && e.code === Code.UNAUTHENTICATED && /plain text/.test(e.rawMessage));
 
       const slow = `${name} slow`;
       await assert.rejects(client.unary({ sleepMs: 3000, tag: slow }, { timeoutMs: 150 }), (e) => e instanceof RpcError && e.code === Code.DEADLINE_EXCEEDED);

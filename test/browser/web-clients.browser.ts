@@ -46,6 +46,8 @@ before(async () => {
 
   const echo = echoService();
   api = createServer({
+    // Connect unary responses go out gzipped (the browser's accept-encoding), and fetch decodes them.
+    compression: "gzip",
     cors: {
       allowedOrigins: [pageOrigin],
       allowedHeaders: ["x-header-h"],

@@ -20,7 +20,8 @@ describe("tsgrpc/web transports against a tsgrpc server", () => {
 
   before(async () => {
     const impl = echoService(observe);
-    server = createServer()
+    // gzip where a client accepts it: fetch's own accept-encoding for Connect unary responses.
+    server = createServer({ compression: "gzip" })
       .service(EchoService, {
         ...impl,
         async unary(req, ctx) {

@@ -29,7 +29,12 @@ export interface CorsOptions {
    * metadata keys your handlers send. Default none.
    */
   exposedHeaders?: readonly string[];
-  /** Lets requests carry cookies and HTTP authentication (`Access-Control-Allow-Credentials`). Default false. */
+  /**
+   * Lets requests carry cookies and HTTP authentication
+   * (`Access-Control-Allow-Credentials`). Default false. Not with
+   * `allowedOrigins: "*"`, which would let any site call with its visitors'
+   * cookies: a `TypeError` then.
+   */
   allowCredentials?: boolean;
   /** How long browsers may cache a preflight answer, in seconds. Default 7,200. */
   maxAgeSeconds?: number;
@@ -72,7 +77,7 @@ export interface CorsPolicy {
   responseHeaders(headers: IncomingHttpHeaders): Record<string, string>;
 }
 
-const noHeaders: Readonly<Record<string, string>> = Object.freeze({});
+const varyOrigin: Readonly<Record<string, string>> = Object.freeze({ vary: "Origin" });
 
 /** Validates `options` once; throws a `TypeError` for bad ones. */
 export function createCorsPolicy(options: CorsOptions, where = "createServer"): CorsPolicy {
@@ -95,10 +100,13 @@ export function createCorsPolicy(options: CorsOptions, where = "createServer"): 
   const maxAge = options.maxAgeSeconds ?? 7200;
   if (!Number.isInteger(maxAge) || maxAge < 0) throw new TypeError(`${where}: cors.maxAgeSeconds must be a non-negative integer`);
   const credentials = options.allowCredentials === true;
+  if (credentials && origins === "*") {
+    // Any site could then make calls with its visitors' cookies: ask for the origins by name.
+    throw new TypeError(`${where}: cors.allowCredentials needs allowedOrigins listed (or a function), not "*"`);
+  }
   const allowHeaders = [...new Set([...protocolRequestHeaders, ...list(options.allowedHeaders, "allowedHeaders")])].join(", ");
   const exposeHeaders = [...new Set([...protocolResponseHeaders, ...list(options.exposedHeaders, "exposedHeaders")])].join(", ");
-  // "*" is echoed as the origin itself when credentials are allowed: browsers refuse a literal "*" then.
-  const allowOrigin = (origin: string) => (origins === "*" && !credentials ? "*" : origin);
+  const allowOrigin = (origin: string) => (origins === "*" ? "*" : origin);
 
   return {
     isPreflight(method, headers) {
@@ -119,7 +127,8 @@ export function createCorsPolicy(options: CorsOptions, where = "createServer"): 
     },
     responseHeaders(headers) {
       const origin = headers.origin;
-      if (typeof origin !== "string" || !allows(origin)) return noHeaders;
+      // Vary even when no CORS headers go out: a cache must not hand this answer to another origin.
+      if (typeof origin !== "string" || !allows(origin)) return varyOrigin;
       const h: Record<string, string> = {
         "access-control-allow-origin": allowOrigin(origin),
         "access-control-expose-headers": exposeHeaders,

@@ -165,6 +165,7 @@ describe("gRPC-Web and Connect on the wire", () => {
     for (const h of ["grpc-status", "grpc-message", "grpc-status-details-bin", "x-resp"]) assert.ok(exposed.includes(h), h);
     const other = await http1(port, "POST", echoPath, { origin: "http://evil.example", "content-type": "application/grpc-web" }, [frame(request)]);
     assert.equal(other.headers["access-control-allow-origin"], undefined);
+    assert.equal(other.headers.vary, "Origin");
   });
 
   test("Connect GET: JSON in the query, base64 binary with gzip, and only for side-effect-free methods", async () => {
@@ -236,6 +237,7 @@ test("a server with gRPC-Web and Connect off answers them as any unknown request
     assert.equal((await http1(port, "GET", `${echoPath}?encoding=json&message={}`, {})).status, 405);
     assert.throws(() => createServer({ connect: "yes" as unknown as boolean }), TypeError);
     assert.throws(() => createServer({ cors: { allowedOrigins: 5 as unknown as string[] } }), TypeError);
+    assert.throws(() => createServer({ cors: { allowedOrigins: "*", allowCredentials: true } }), TypeError);
   } finally {
     await server.close({ graceMs: 100 });
   }

@@ -27,6 +27,21 @@ export type { ServiceImpl, MethodImpl } from "./server/service-impl.js";
 export { createChannel } from "./client/channel.js";
 export type { Transport } from "./client/transport.js";
 export type { Channel, ChannelOptions, ChannelTlsOptions } from "./client/channel.js";
+export type { KeepaliveOptions } from "./client/check-channel-options.js";
+export type { Address, Resolver, ResolverFactory, ResolverListener, ResolverResult, ResolverTarget } from "./client/resolver/resolver.js";
+export { createDnsResolverFactory } from "./client/resolver/dns-resolver.js";
+export type { DnsResolverOptions } from "./client/resolver/dns-resolver.js";
+export type {
+  BalancerHelper,
+  BalancerSubchannel,
+  ConnectivityState,
+  LoadBalancer,
+  LoadBalancerFactory,
+  Picker,
+  PickResult,
+} from "./client/balancer/load-balancer.js";
+export { pickFirst } from "./client/balancer/pick-first.js";
+export { roundRobin } from "./client/balancer/round-robin.js";
 export { createConnectChannel } from "./client/connect-channel.js";
 export type { ConnectChannelOptions } from "./client/connect-channel.js";
 export type { CorsOptions } from "./server/cors.js";

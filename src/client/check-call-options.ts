@@ -33,6 +33,9 @@ export function checkCallOptions(method: DescMethod, o: CallOptions | undefined)
   if (o.metadata !== undefined && (typeof o.metadata !== "object" || o.metadata === null)) {
     throw misuse(method, `metadata must be a Metadata, an object or [key, value] pairs, got ${describe(o.metadata)}`);
   }
+  if (o.waitForReady !== undefined && typeof o.waitForReady !== "boolean") {
+    throw misuse(method, `waitForReady must be a boolean, got ${describe(o.waitForReady)}`);
+  }
   checkFunction(method, o.onHeader, "onHeader");
   checkFunction(method, o.onTrailer, "onTrailer");
   checkFunction(method, o.compressMessage, "compressMessage");

@@ -4,7 +4,7 @@ import type { Interceptor } from "../interceptor.js";
 import { Code } from "../status/code.js";
 import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
 import { checkCompressionName, supportedEncodings, type CompressionName } from "../internal/compression.js";
-import { connectionWindowBytes, streamWindowBytes } from "../internal/transport/http2-connection.js";
+import { connectionWindowBytes, streamWindowBytes } from "../internal/transport/flow-control-windows.js";
 import type { Codec } from "../codec/codec.js";
 import { protoCodec } from "../codec/proto-codec.js";
 import { checkCodec } from "../codec/check-codec.js";

@@ -43,7 +43,8 @@ test("outside internal/, the transport is reached only through its seams", () =>
   const seams: Record<string, RegExp> = {
     "internal/transport/server-wire.ts": /^(server|testing)\//,
     "internal/transport/grpc-server-wire.ts": /^server\/http2-dispatch\.ts$/,
-    "internal/transport/http2-connection.ts": /^(client\/(channel|connect-channel|target)\.ts|server\/create-server\.ts)$/,
+    "internal/transport/flow-control-windows.ts": /^server\/create-server\.ts$/,
+    "internal/transport/subchannel.ts": /^client\/(channel-connection|check-channel-options|balancer\/load-balancer|resolver\/resolver)\.ts$/,
     "internal/transport/client-wire.ts": /^(client|testing)\//,
     "internal/transport/http-listener.ts": /^server\/(create-server|server-tls)\.ts$/,
     "internal/transport/grpc-client-wire.ts": /^client\/channel\.ts$/,

@@ -43,6 +43,9 @@ export type {
 } from "./client/balancer/load-balancer.js";
 export { pickFirst } from "./client/balancer/pick-first.js";
 export { roundRobin } from "./client/balancer/round-robin.js";
+export { createConnectChannel } from "./client/connect-channel.js";
+export type { ConnectChannelOptions } from "./client/connect-channel.js";
+export type { CorsOptions } from "./server/cors.js";
 export { createClient } from "./client/create-client.js";
 export type { Client, ClientMethod, ClientOptions } from "./client/create-client.js";
 export type { CallOptions } from "./client/call-options.js";

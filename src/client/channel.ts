@@ -8,6 +8,7 @@ import { encodeTimeout } from "../internal/grpc-timeout.js";
 import { serializeMessage } from "../internal/message-codec.js";
 import { ClientCall, refusedBeforeStart } from "./client-call.js";
 import { GrpcClientWire } from "../internal/transport/grpc-client-wire.js";
+import type { ClientWire } from "../internal/transport/client-wire.js";
 import { parseTarget, type ChannelTarget } from "./target.js";
 import { ChannelConnection } from "./channel-connection.js";
 import type { ConnectivityState, LoadBalancerFactory } from "./balancer/load-balancer.js";
@@ -117,6 +118,20 @@ export interface Channel extends Transport {
 const userAgentBase = "tsgrpc-node/0.1.0";
 
 /**
+ * A protocol other than gRPC that a channel can speak over its HTTP/2
+ * connections (Connect: `createConnectChannel`): the request headers of a
+ * call and the wire on its stream; everything else (resolving, balancing,
+ * waiting for a connection, call credentials, the call itself) is the
+ * channel's. Without one, a channel speaks gRPC. @internal
+ */
+export interface ChannelProtocol {
+  /** The request headers, pseudo-headers included; the channel adds `user-agent` and the call's metadata. */
+  requestHeaders(method: DescMethod, path: string, codec: Codec, compression: CompressionName | undefined, deadline: number | undefined): OutgoingHttpHeaders;
+  /** The wire of a call on its opened stream. */
+  wire(stream: ClientHttp2Stream, method: DescMethod, maxReceiveBytes: number): ClientWire;
+}
+
+/**
  * Creates a channel to `target`: `http://host:port` (plain text),
  * `https://host:port` (TLS), `host:port` with `tls` or `insecure`, or
  * `unix:/path/to/socket`.
@@ -130,7 +145,7 @@ export function createChannel(target: string, options: ChannelOptions = {}): Cha
 }
 
 /** A channel to an already parsed target (tsgrpc/testing's in-process connections). @internal */
-export function createChannelTo(parsed: ChannelTarget, target: string, options: ChannelOptions): Channel {
+export function createChannelTo(parsed: ChannelTarget, target: string, options: ChannelOptions, protocol?: ChannelProtocol): Channel {
   noteChannelCreated();
   const secure = parsed.tls !== undefined;
   const callCredentials = checkCallCredentials(options.callCredentials, secure, options.allowInsecureCallCredentials, target);
@@ -173,16 +188,22 @@ export function createChannelTo(parsed: ChannelTarget, target: string, options: 
       }
     }
     const compressionName = o.compression !== undefined ? checkCompressionName(o.compression, "call options") : defaults.compression;
-    const headers: OutgoingHttpHeaders = {
-      ":method": "POST",
-      ":path": pathOf(method),
-      "content-type": contentType,
-      te: "trailers",
-      "user-agent": defaults.userAgent,
-      "grpc-accept-encoding": defaults.acceptEncoding,
-    };
-    if (deadline !== undefined) headers["grpc-timeout"] = encodeTimeout(deadline - Date.now());
-    if (compressionName) headers["grpc-encoding"] = compressionName;
+    let headers: OutgoingHttpHeaders;
+    if (protocol) {
+      headers = protocol.requestHeaders(method, pathOf(method), defaults.codec, compressionName, deadline);
+      headers["user-agent"] = defaults.userAgent;
+    } else {
+      headers = {
+        ":method": "POST",
+        ":path": pathOf(method),
+        "content-type": contentType,
+        te: "trailers",
+        "user-agent": defaults.userAgent,
+        "grpc-accept-encoding": defaults.acceptEncoding,
+      };
+      if (deadline !== undefined) headers["grpc-timeout"] = encodeTimeout(deadline - Date.now());
+      if (compressionName) headers["grpc-encoding"] = compressionName;
+    }
     req.header.writeTo(headers as Record<string, string | string[]>);
     let opened;
     try {
@@ -191,11 +212,14 @@ export function createChannelTo(parsed: ChannelTarget, target: string, options: 
       return Promise.reject(e instanceof RpcError ? e : new RpcError(Code.UNAVAILABLE, (e as Error).message, { cause: e }));
     }
     const start = (stream: ClientHttp2Stream) => {
-    const clientCall = new ClientCall(new GrpcClientWire(stream, o.maxReceiveBytes ?? defaults.maxReceiveBytes), {
+    const maxReceiveBytes = o.maxReceiveBytes ?? defaults.maxReceiveBytes;
+    const wire = protocol ? protocol.wire(stream, method, maxReceiveBytes) : new GrpcClientWire(stream, maxReceiveBytes);
+    const clientCall = new ClientCall(wire, {
       output: method.output,
       codec: defaults.codec,
       maxReceiveBytes: o.maxReceiveBytes ?? defaults.maxReceiveBytes,
       sendCompression: compressionName ? findCompression(compressionName) : undefined,
+      findCompression,
       deadline,
       signal: req.signal,
       onHeader: o.onHeader,

@@ -1,6 +1,6 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Metadata, isReservedKey, type MetadataInit } from "../metadata/metadata.js";
-import { checkCompressionName, supportedEncodings } from "../internal/compression.js";
+import { checkCompressionName, supportedEncodings } from "../internal/compression-name.js";
 import { checkByteLimit } from "../internal/limits.js";
 import type { CallOptions } from "./call-options.js";
 

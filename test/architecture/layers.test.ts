@@ -50,6 +50,14 @@ test("outside internal/, the transport is reached only through its seams", () =>
     "internal/transport/client-wire.ts": /^(client|testing)\//,
     "internal/transport/http-listener.ts": /^server\/(create-server|server-tls)\.ts$/,
     "internal/transport/grpc-client-wire.ts": /^client\/channel\.ts$/,
+    // gRPC-Web and Connect: the dispatchers wrap a request in an exchange; the web dispatch picks the wire.
+    "internal/transport/http-exchange.ts": /^server\/(http1-dispatch|http2-dispatch|web-dispatch)\.ts$/,
+    "internal/transport/exchange-server-wire.ts": /^server\/web-dispatch\.ts$/,
+    "internal/transport/grpc-web-server-wire.ts": /^server\/web-dispatch\.ts$/,
+    "internal/transport/connect-server-wire.ts": /^server\/web-dispatch\.ts$/,
+    "internal/transport/connect-client-wire.ts": /^client\/connect-channel\.ts$/,
+    // The browser transports (tsgrpc/web) drive ClientCall over fetch.
+    "internal/transport/fetch-client-wire.ts": /^web\/fetch-transport\.ts$/,
   };
   const bad = imports().filter((e) => {
     if (e.from.startsWith("internal/") || !e.to.startsWith("internal/transport/")) return false;

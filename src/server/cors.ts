@@ -117,7 +117,7 @@ export function createCorsPolicy(options: CorsOptions, where = "createServer"): 
       if (!allows(origin)) return { status: 403, headers: { vary: "Origin" } };
       const h: Record<string, string> = {
         "access-control-allow-origin": allowOrigin(origin),
-        "access-control-allow-methods": "POST, GET",
+        "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE",
         "access-control-allow-headers": allowHeaders,
         "access-control-max-age": String(maxAge),
         vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",

@@ -4,7 +4,6 @@ import { grpcSubtype } from "../internal/grpc-content-type.js";
 import { http1Exchange } from "../internal/transport/http-exchange.js";
 import type { ConnectionCheck, DispatchSettings } from "./http2-dispatch.js";
 import { dispatchWebRequest } from "./web-dispatch.js";
-import { http1Exchange as http1RestExchange } from "../transcoding/rest-exchange.js";
 import { dispatchRest } from "./rest-dispatch.js";
 
 /**
@@ -29,9 +28,10 @@ export function dispatchHttp1Request(req: IncomingMessage, res: ServerResponse, 
       refuse(res, 403, refusal + "\n");
       return;
     }
-    if (d.web && dispatchWebRequest(http1Exchange(req, res), d, d.web)) return;
+    const exchange = http1Exchange(req, res);
+    if (d.web && dispatchWebRequest(exchange, d, d.web)) return;
     // REST calls read their body: their connection can stay open for the next request.
-    if (d.rest && dispatchRest(http1RestExchange(req, res), d.rest, d.router, d.call)) return;
+    if (d.rest && dispatchRest(exchange, d.rest, d.router, d.call, d.web?.cors)) return;
   }
   // Whatever the answer, the request body is not read: close the connection after it.
   res.shouldKeepAlive = false;

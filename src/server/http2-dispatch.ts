@@ -9,7 +9,6 @@ import { http2Exchange } from "../internal/transport/http-exchange.js";
 import { dispatchWebRequest, type WebProtocolSettings } from "./web-dispatch.js";
 import { headerListBytes } from "./request-header-limit.js";
 import type { Router } from "./router.js";
-import { http2Exchange as http2RestExchange } from "../transcoding/rest-exchange.js";
 import { dispatchRest, type RestDispatchSettings } from "./rest-dispatch.js";
 import { ServerCall, type ServerCallSettings } from "./server-call.js";
 
@@ -58,8 +57,11 @@ export function dispatchHttp2Stream(
     }
     if (grpc === undefined || headers[":method"] !== "POST") {
       // Not gRPC: gRPC-Web, Connect, a CORS preflight, REST, or nothing this server answers.
-      if (d.web && dispatchWebRequest(http2Exchange(stream, headers), d, d.web)) return;
-      if (grpc === undefined && d.rest && dispatchRest(http2RestExchange(stream, headers), d.rest, d.router, d.call)) return;
+      if (d.web || d.rest) {
+        const exchange = http2Exchange(stream, headers);
+        if (d.web && dispatchWebRequest(exchange, d, d.web)) return;
+        if (grpc === undefined && d.rest && dispatchRest(exchange, d.rest, d.router, d.call, d.web?.cors)) return;
+      }
       if (headers[":method"] !== "POST") stream.respond({ ":status": 405, allow: "POST" }, { endStream: true });
       else refuseContentType(stream, "unsupported content-type: gRPC requests use application/grpc");
       return;

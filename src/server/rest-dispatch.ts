@@ -3,7 +3,8 @@ import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 import { parseTimeout } from "../internal/grpc-timeout.js";
 import { createRestCodec, errorJson } from "../transcoding/rest-codec.js";
-import type { RestExchange } from "../transcoding/rest-exchange.js";
+import { withResponseHeaders, type HttpExchange } from "../internal/transport/http-exchange.js";
+import type { CorsPolicy } from "./cors.js";
 import { httpStatusFromCode } from "../transcoding/http-status.js";
 import type { RestRoutes } from "../transcoding/rest-routes.js";
 import { RestServerWire, type RestWireSettings } from "../transcoding/rest-server-wire.js";
@@ -26,10 +27,12 @@ export interface RestDispatchSettings {
  * what it leaves to the caller: POST requests to no route (other protocols
  * POST too), and everything when no rule and no document is configured.
  */
-export function dispatchRest(exchange: RestExchange, rest: RestDispatchSettings, router: Router, call: ServerCallSettings): boolean {
+export function dispatchRest(request: HttpExchange, rest: RestDispatchSettings, router: Router, call: ServerCallSettings, cors: CorsPolicy | undefined): boolean {
+  // Pages of other origins read REST answers as they read gRPC-Web and Connect ones (preflights are answered before).
+  const exchange = cors ? withResponseHeaders(request, cors.responseHeaders(request.headers)) : request;
   const method = exchange.method;
-  const url = exchange.url;
-  if (rest.openApi && (method === "GET" || method === "HEAD") && url.split("?")[0] === rest.openApi.path) {
+  const url = exchange.query ? `${exchange.path}?${exchange.query}` : exchange.path;
+  if (rest.openApi && (method === "GET" || method === "HEAD") && exchange.path === rest.openApi.path) {
     exchange.respond(200, { "content-type": "application/json" });
     exchange.end(method === "HEAD" ? undefined : rest.openApi.document());
     return true;
@@ -40,7 +43,7 @@ export function dispatchRest(exchange: RestExchange, rest: RestDispatchSettings,
   switch (m.kind) {
     case "not-found":
       if (method === "POST") return false;
-      refuse(exchange, registry, new RpcError(Code.NOT_FOUND, `no HTTP rule matches ${method} ${url.split("?")[0]}`));
+      refuse(exchange, registry, new RpcError(Code.NOT_FOUND, `no HTTP rule matches ${method} ${exchange.path}`));
       return true;
     case "method-not-allowed":
       refuse(exchange, registry, new RpcError(Code.UNIMPLEMENTED, `${method} is not allowed here (allowed: ${m.allow.join(", ")})`), 405, { allow: m.allow.join(", ") });
@@ -69,7 +72,7 @@ export function dispatchRest(exchange: RestExchange, rest: RestDispatchSettings,
   return true;
 }
 
-function refuse(exchange: RestExchange, registry: Registry, error: RpcError, status = httpStatusFromCode(error.code), extra: Record<string, string> = {}): void {
+function refuse(exchange: HttpExchange, registry: Registry, error: RpcError, status = httpStatusFromCode(error.code), extra: Record<string, string> = {}): void {
   exchange.body.resume();
   exchange.respond(status, { "content-type": "application/json", ...extra });
   exchange.end(JSON.stringify(errorJson(error, registry)));

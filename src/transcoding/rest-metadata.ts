@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { metadataFromHeaders, type Metadata } from "../metadata/metadata.js";
-import type { ResponseHeaders } from "./rest-exchange.js";
+/** Response headers as Node takes them. */
+export type ResponseHeaders = Record<string, string | string[]>;
 
 /** Headers about the connection or the body's framing, not about the call: never metadata. */
 const connectionHeaders = new Set([

@@ -5,17 +5,19 @@ import fc from "fast-check";
 import { createRegistry } from "@bufbuild/protobuf";
 import type { RpcError } from "../status/rpc-error.js";
 import type { Codec } from "../codec/codec.js";
-import type { RestExchange } from "./rest-exchange.js";
+import type { HttpExchange } from "../internal/transport/http-exchange.js";
 import { RestServerWire } from "./rest-server-wire.js";
 
-function exchange(body: PassThrough): RestExchange {
+function exchange(body: PassThrough): HttpExchange {
   const out = new PassThrough();
   return {
     method: "POST",
-    url: "/x",
+    path: "/x",
+    query: "",
+    httpVersion: "h2",
     headers: {},
     body,
-    output: out,
+    out,
     peer: "127.0.0.1:1",
     tls: undefined,
     headersSent: false,
@@ -24,6 +26,7 @@ function exchange(body: PassThrough): RestExchange {
     write: () => true,
     end() {},
     onClose() {},
+    abort() {},
   };
 }
 

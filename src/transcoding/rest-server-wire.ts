@@ -8,7 +8,8 @@ import { DrainWaiter } from "../internal/transport/drain-waiter.js";
 import type { ServerWire, ServerWireSink } from "../internal/transport/server-wire.js";
 import { httpStatusFromCode } from "./http-status.js";
 import { errorJson } from "./rest-codec.js";
-import type { ResponseHeaders, RestExchange } from "./rest-exchange.js";
+import type { HttpExchange } from "../internal/transport/http-exchange.js";
+import type { ResponseHeaders } from "./rest-metadata.js";
 import { restRequestMetadata, writeResponseMetadata } from "./rest-metadata.js";
 
 /** What every REST wire of a server shares. */
@@ -40,7 +41,7 @@ export class RestServerWire implements ServerWire {
   readonly requestEncoding: string | undefined;
   /** Responses are never compressed message by message: HTTP's own Content-Encoding would be the way. */
   readonly acceptEncoding = "";
-  readonly #exchange: RestExchange;
+  readonly #exchange: HttpExchange;
   readonly #settings: RestWireSettings;
   readonly #streaming: boolean;
   #sink: ServerWireSink | undefined;
@@ -48,7 +49,7 @@ export class RestServerWire implements ServerWire {
   #finished = false;
   #drain: DrainWaiter | undefined;
 
-  constructor(exchange: RestExchange, codec: Codec, timeoutMs: number | undefined, streamingResponse: boolean, settings: RestWireSettings) {
+  constructor(exchange: HttpExchange, codec: Codec, timeoutMs: number | undefined, streamingResponse: boolean, settings: RestWireSettings) {
     this.#exchange = exchange;
     this.codec = codec;
     this.timeoutMs = timeoutMs;
@@ -182,7 +183,7 @@ export class RestServerWire implements ServerWire {
     if (this.#finished) return undefined;
     const exchange = this.#exchange;
     if (exchange.write(line("result", payload))) return undefined;
-    return (this.#drain ??= new DrainWaiter()).wait(exchange.output);
+    return (this.#drain ??= new DrainWaiter()).wait(exchange.out);
   }
 
   finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array, _lastCompressed?: boolean): void {

@@ -51,7 +51,7 @@ test("outside internal/, the transport is reached only through its seams", () =>
     "internal/transport/http-listener.ts": /^server\/(create-server|server-tls)\.ts$/,
     "internal/transport/grpc-client-wire.ts": /^client\/channel\.ts$/,
     // gRPC-Web and Connect: the dispatchers wrap a request in an exchange; the web dispatch picks the wire.
-    "internal/transport/http-exchange.ts": /^server\/(http1-dispatch|http2-dispatch|web-dispatch)\.ts$/,
+    "internal/transport/http-exchange.ts": /^(server\/(http1-dispatch|http2-dispatch|web-dispatch|rest-dispatch)\.ts|transcoding\/rest-server-wire(\.test)?\.ts)$/,
     "internal/transport/exchange-server-wire.ts": /^server\/web-dispatch\.ts$/,
     "internal/transport/grpc-web-server-wire.ts": /^server\/web-dispatch\.ts$/,
     "internal/transport/connect-server-wire.ts": /^server\/web-dispatch\.ts$/,

@@ -293,3 +293,31 @@ function session2(port: number): http2.ClientHttp2Session {
   s.on("error", () => {});
   return s;
 }
+
+test("CORS: pages of an allowed origin get preflights for every REST method and CORS headers on answers, errors included", async () => {
+  const server = createServer({ cors: { allowedOrigins: ["http://app.test"] } }).service(Messaging, messaging);
+  const { port } = await server.listen("127.0.0.1:0");
+  try {
+    await overBoth(port, async (send, v) => {
+      const preflight = await send({
+        method: "OPTIONS",
+        path: "/v1/messages/5",
+        headers: { origin: "http://app.test", "access-control-request-method": "PATCH", "access-control-request-headers": "content-type" },
+      });
+      assert.equal(preflight.status, 204, v);
+      assert.equal(preflight.headers["access-control-allow-origin"], "http://app.test", v);
+      assert.match(String(preflight.headers["access-control-allow-methods"]), /PATCH/, v);
+      const get = await send({ method: "GET", path: "/v1/messages/1", headers: { origin: "http://app.test" } });
+      assert.equal(get.status, 200, v);
+      assert.equal(get.headers["access-control-allow-origin"], "http://app.test", v);
+      const missing = await send({ method: "GET", path: "/v9/nothing", headers: { origin: "http://app.test" } });
+      assert.equal(missing.status, 404, v);
+      assert.equal(missing.headers["access-control-allow-origin"], "http://app.test", v);
+      const stranger = await send({ method: "GET", path: "/v1/messages/1", headers: { origin: "http://evil.test" } });
+      assert.equal(stranger.headers["access-control-allow-origin"], undefined, v);
+    });
+  } finally {
+    await server.close({ graceMs: 500 });
+  }
+  await assertNoLeaks();
+});

@@ -33,6 +33,10 @@ export interface HttpExchange {
   readonly closed: boolean;
   /** Sends the response head; `end` when there is no body. Does nothing once the exchange is closed. */
   respond(status: number, headers: Record<string, string | string[]>, end?: boolean): void;
+  /** Writes response body bytes after `respond`; false when the client is not keeping up (wait for `out`'s 'drain'). Does nothing once closed. */
+  write(chunk: Uint8Array | string): boolean;
+  /** Ends the response, with a last chunk if given. Does nothing once closed. */
+  end(chunk?: Uint8Array | string): void;
   /** Calls `fn` once when the exchange closes, complete or not; `complete` tells whether the response was sent in full. */
   onClose(fn: (complete: boolean) => void): void;
   /** Gives up on the exchange (a reset on HTTP/2, a destroyed connection on HTTP/1.1). */
@@ -69,6 +73,19 @@ export function http2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHe
         // The stream closed under us: its 'close' tells the owner.
       }
     },
+    write(chunk) {
+      if (stream.closed || stream.destroyed) return true;
+      return stream.write(chunk);
+    },
+    end(chunk) {
+      if (stream.closed || stream.destroyed || stream.writableEnded) return;
+      try {
+        if (chunk === undefined) stream.end();
+        else stream.end(chunk);
+      } catch {
+        // The stream closed under us: its 'close' tells the owner.
+      }
+    },
     onClose(fn) {
       stream.once("close", () => fn(stream.writableFinished && !stream.rstCode));
     },
@@ -82,6 +99,9 @@ export function http2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHe
 export function http1Exchange(req: IncomingMessage, res: ServerResponse): HttpExchange {
   const [path, query] = splitPath(req.url ?? "");
   const socket = req.socket;
+  // However a Node version reports a client gone mid-upload, it must not be an uncaught 'error': the response's 'close' tells the owner.
+  req.on("error", noop);
+  res.on("error", noop);
   let tls: PeerTlsInfo | undefined | null = null;
   return {
     method: req.method ?? "",
@@ -111,6 +131,15 @@ export function http1Exchange(req: IncomingMessage, res: ServerResponse): HttpEx
         // The connection went away: its 'close' tells the owner.
       }
     },
+    write(chunk) {
+      if (res.destroyed || res.writableEnded) return true;
+      return res.write(chunk);
+    },
+    end(chunk) {
+      if (res.destroyed || res.writableEnded) return;
+      if (chunk === undefined) res.end();
+      else res.end(chunk);
+    },
     onClose(fn) {
       res.once("close", () => fn(res.writableFinished));
     },
@@ -119,6 +148,13 @@ export function http1Exchange(req: IncomingMessage, res: ServerResponse): HttpEx
       socket.destroy();
     },
   };
+}
+
+/** The exchange with `extra` headers added to its response head (CORS headers, say). */
+export function withResponseHeaders(exchange: HttpExchange, extra: Readonly<Record<string, string>>): HttpExchange {
+  const wrapped: HttpExchange = Object.create(exchange);
+  wrapped.respond = (status, headers, end) => exchange.respond(status, { ...headers, ...extra }, end);
+  return wrapped;
 }
 
 function splitPath(url: string): [string, string] {
@@ -130,3 +166,5 @@ function formatPeer(address: string | undefined, port: number | undefined): stri
   const a = address ?? "";
   return `${a.includes(":") ? `[${a}]` : a}:${port ?? 0}`;
 }
+
+function noop(): void {}

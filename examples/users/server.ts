@@ -7,7 +7,8 @@ import { createUserStore, userService } from "./user-service.js";
 const port = Number(process.env.PORT ?? 50051);
 const host = process.env.HOST ?? "127.0.0.1";
 
-const server = createServer()
+// REST/JSON transcoding of the google.api.http rules is on by default; this also serves their OpenAPI document.
+const server = createServer({ rest: { openApiPath: "/openapi.json" } })
   .service(UserService, userService(createUserStore()))
   .service(FileService, fileService(new Map<string, StoredFile>()));
 

@@ -146,7 +146,8 @@ test("received metadata: any header object becomes metadata that can be set and 
       const out: Record<string, string | string[]> = {};
       copy.writeTo(out);
     }),
-    settings,
+    // "+=" passed the base64 pattern but holds no byte: it became an undefined value.
+    { ...settings, examples: [[{ "x-bin": "+=" }], [{ "x-bin": "AA==,+=" }]] },
   );
 });
 

@@ -37,8 +37,8 @@ export interface ServerProcess {
   /** Everything the server printed so far. */
   output(): string;
   stop(): Promise<void>;
-  /** Kills the server at once (SIGKILL): a crash, for failover tests. */
-  kill(): Promise<void>;
+  /** Sends `signal` (SIGKILL, a crash, by default) and resolves when the server has exited: for failover tests. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
 function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
@@ -83,10 +83,10 @@ export function startServerProcess(
         port: Number(m[1]),
         output: () => out,
         stop: () => stopChild(child),
-        kill: () => {
+        kill: (signal = "SIGKILL") => {
           if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
           const exited = new Promise<void>((done) => child.once("exit", () => done()));
-          child.kill("SIGKILL");
+          child.kill(signal);
           return exited;
         },
       });

@@ -8,9 +8,13 @@
  *
  * For each proxy: the standard interop cases through it (all four RPC
  * kinds, metadata and trailers, error statuses) with the grpc-js and the
- * tsgrpc clients; then a backend is killed under load and a grpc-js client
- * with a retry policy must lose no call. Our own client runs the same load
- * and its losses are reported (see `ourClientMustNotLose`). Prints one line
+ * tsgrpc clients; then a backend is stopped under load, once gracefully
+ * (SIGTERM: GOAWAY and drain, a rolling restart) and once by a crash
+ * (SIGKILL), and a grpc-js client with a retry policy must lose no call,
+ * except, after a crash, calls whose response had already begun (the proxy
+ * resets those, and no client may retry a call whose response began). Our
+ * own client runs the same load and its losses are reported (see
+ * `ourClientMustNotLose`). Prints one line
  * per check and `N passed, N failed`; exits 1 if anything failed. Skips a
  * proxy whose binary is missing, saying so (`.ci/run` installs both).
  */
@@ -68,12 +72,12 @@ const report = (ok: boolean, label: string, detail = "") => {
 
 type UnaryCall = () => Promise<void>;
 
-/** `loops` callers back to back for `durationMs`, killing `victim` at `killAtMs`; the failures by message. */
-async function underLoad(call: UnaryCall, durationMs: number, victim: ServerProcess, killAtMs: number): Promise<{ ok: number; failures: Map<string, number> }> {
+/** Eight callers back to back for `durationMs`, stopping `victim` with `signal` at `killAtMs`; the failures by message. */
+async function underLoad(call: UnaryCall, durationMs: number, victim: ServerProcess, signal: NodeJS.Signals, killAtMs: number): Promise<{ ok: number; failures: Map<string, number> }> {
   const failures = new Map<string, number>();
   let ok = 0;
   const until = performance.now() + durationMs;
-  const kill = new Promise<void>((resolve) => setTimeout(() => void victim.kill().then(resolve), killAtMs));
+  const kill = new Promise<void>((resolve) => setTimeout(() => void victim.kill(signal).then(resolve), killAtMs));
   await Promise.all(
     Array.from({ length: 8 }, async () => {
       while (performance.now() < until) {
@@ -132,21 +136,24 @@ async function behind(name: ProxyName): Promise<void> {
         report(r.ok, `${client} client -> ${name} -> 2 tsgrpc servers  ${testCase}`, r.ok ? "" : r.output.split("\n").slice(-3).join(" | "));
       }
     }
-    // A backend killed under load.
-    for (const [client, make, mustNotLose] of [
-      ["grpc-js (retryPolicy)", grpcJsUnary, true],
-      ["tsgrpc", tsgrpcUnary, ourClientMustNotLose],
-    ] as const) {
-      // Both backends up again for each client.
-      if (backends.length < 2 || backends.some((b) => b.port === 0)) break;
+    // A backend stopped under load, gracefully and by a crash.
+    const runs = [
+      ["grpc-js (retryPolicy)", grpcJsUnary, true, "SIGTERM"],
+      ["grpc-js (retryPolicy)", grpcJsUnary, true, "SIGKILL"],
+      ["tsgrpc", tsgrpcUnary, ourClientMustNotLose, "SIGTERM"],
+      ["tsgrpc", tsgrpcUnary, ourClientMustNotLose, "SIGKILL"],
+    ] as const;
+    for (const [client, make, mustNotLose, signal] of runs) {
       const { call, close } = make(proxy.port);
-      const victim = backends[0]!;
-      const { ok, failures } = await underLoad(call, 3000, victim, 1000);
+      const { ok, failures } = await underLoad(call, 3000, backends[0]!, signal, 1000);
       close();
       const lost = [...failures.values()].reduce((a, b) => a + b, 0);
+      // After a crash: calls whose response had begun are reset by the proxy (RST_STREAM INTERNAL_ERROR).
+      const begun = signal === "SIGKILL" ? [...failures].filter(([k]) => /RST_STREAM with code 2|error code 2/.test(k)).reduce((a, [, n]) => a + n, 0) : 0;
       const detail = `${ok} ok, ${lost} lost${lost ? ` ${JSON.stringify(Object.fromEntries(failures))}` : ""}`;
-      if (mustNotLose) report(lost === 0 && ok > 0, `${client} client -> ${name}, a backend killed under load`, detail);
-      else console.log(`INFO  ${client} client -> ${name}, a backend killed under load: ${detail} (reported only until our client retries)`);
+      const label = `${client} client -> ${name}, a backend ${signal === "SIGKILL" ? "crashing (SIGKILL)" : "shutting down (SIGTERM)"} under load`;
+      if (mustNotLose) report(lost - begun === 0 && ok > 0, label, detail);
+      else console.log(`INFO  ${label}: ${detail} (reported only until our client retries)`);
       // Replace the dead backend: the proxy keeps its address list, so restart on a new port means a new proxy.
       await proxy.stop();
       proxy = undefined;

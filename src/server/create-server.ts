@@ -23,9 +23,16 @@ import { checkConnectionLimits } from "./request-header-limit.js";
 import type { ServiceImpl } from "./service-impl.js";
 import { checkRestOptions, type RestOptions } from "./rest-options.js";
 import { createOpenApiDocument } from "../transcoding/openapi.js";
+import { checkConnectionOptions, type ServerConnectionOptions } from "./connection-options.js";
+import { ConnectionManager } from "./connection-manager.js";
+import { ActiveCalls } from "./active-calls.js";
 
-/** Options of a server, validated once in `createServer`. */
-export interface ServerOptions {
+/**
+ * Options of a server, validated once in `createServer`. The connection
+ * options (keepalive enforcement, idle and age limits, handshake timeout,
+ * concurrent streams) are in `ServerConnectionOptions`.
+ */
+export interface ServerOptions extends ServerConnectionOptions {
   /** Largest request message accepted, in bytes, after decompression. Default 4 MiB (4,194,304). */
   maxReceiveBytes?: number;
   /** Largest response message sent, in bytes. Default: unlimited. */
@@ -60,11 +67,6 @@ export interface ServerOptions {
    * ENHANCE_YOUR_CALM. Default 8 KiB (8,192), at least 1,024.
    */
   maxRequestHeaderBytes?: number;
-  /**
-   * Calls one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS);
-   * clients queue the rest. Default: unlimited.
-   */
-  maxConcurrentStreams?: number;
   /**
    * Lets the tsgrpc client calls a handler makes inherit its deadline and
    * cancellation (`CallOptions.propagate`), through `AsyncLocalStorage`.
@@ -179,6 +181,7 @@ export function createServer(options: ServerOptions = {}): Server {
   for (const name of accepted) {
     if (!supportedEncodings.includes(name)) throw new TypeError(`createServer: unsupported compression "${name}"`);
   }
+  const active = new ActiveCalls();
   const settings: ServerCallSettings = {
     maxReceiveBytes: checkByteLimit(options.maxReceiveBytes, "maxReceiveBytes", defaultMaxReceiveBytes),
     maxSendBytes: checkByteLimit(options.maxSendBytes, "maxSendBytes", unlimitedBytes),
@@ -186,7 +189,7 @@ export function createServer(options: ServerOptions = {}): Server {
     acceptEncodings: new Set(accepted),
     acceptEncodingHeader: ["identity", ...accepted].join(","),
     responseCompression: checkCompressionName(options.compression, "createServer"),
-    active: new Set(),
+    active,
     onHandlerError:
       options.onHandlerError ??
       ((error, ctx) => console.error(`tsgrpc: handler of ${ctx.method.parent.typeName}/${ctx.method.name} failed:`, error)),
@@ -195,7 +198,7 @@ export function createServer(options: ServerOptions = {}): Server {
   const limits = checkConnectionLimits(options);
   const listeners: HttpListener[] = [];
   const tlsListeners = new Map<HttpListener, ServerTlsOptions>();
-  const sessions = new Set<http2.ServerHttp2Session>();
+  const connections = new ConnectionManager(checkConnectionOptions(options));
   let closing = false;
 
   const dispatch: DispatchSettings = {
@@ -209,22 +212,21 @@ export function createServer(options: ServerOptions = {}): Server {
   };
 
   const onSession = (session: http2.ServerHttp2Session) => {
-    sessions.add(session);
     session.on("error", noop);
-    session.on("close", () => sessions.delete(session));
     try {
       session.setLocalWindowSize(connectionWindowBytes);
     } catch {
       // Not yet possible on this session: the default window stays.
     }
-    if (closing) session.close();
+    // Timers, keepalive enforcement, idle and age limits; a closing server's GOAWAY.
+    connections.add(session);
   };
 
   const http2Options: http2.SecureServerOptions = {
     settings: {
       initialWindowSize: streamWindowBytes,
       maxHeaderListSize: limits.maxRequestHeaderBytes,
-      ...(limits.maxConcurrentStreams !== undefined ? { maxConcurrentStreams: limits.maxConcurrentStreams } : {}),
+      maxConcurrentStreams: connections.settings.maxConcurrentStreams,
     },
     maxSessionMemory: 64,
   };
@@ -263,6 +265,7 @@ export function createServer(options: ServerOptions = {}): Server {
       const listener = await openHttpListener({
         ...(where.path !== undefined ? { path: where.path } : { host: where.host ?? "127.0.0.1", port: where.port ?? 0 }),
         ...(where.tls ? { tls: secureServerOptions(where.tls) } : {}),
+        sniffTimeoutMs: connections.settings.handshakeTimeoutMs,
         http2: h2,
         onHttp1Request: (req, res) => dispatchHttp1Request(req, res, dispatch, check),
       });
@@ -283,17 +286,16 @@ export function createServer(options: ServerOptions = {}): Server {
       const graceMs = closeOptions?.graceMs ?? 10_000;
       closing = true;
       const stopped = listeners.map((l) => l.close());
-      for (const s of sessions) s.close();
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      // Graceful GOAWAY (two of them: requests already on their way are still served).
+      connections.shutdown();
       // Connections that came from no listener (tsgrpc/testing) and in-memory calls count too.
-      const drained = Promise.all(stopped).then(() => until(() => sessions.size === 0 && settings.active.size === 0, grace));
-      await Promise.race([drained, grace]);
-      clearTimeout(timer);
-      for (const call of [...settings.active]) call.abortForShutdown();
-      // Let the UNAVAILABLE statuses reach the wire before the sockets go.
-      if (sessions.size > 0) await new Promise((resolve) => setTimeout(resolve, 50));
-      for (const s of sessions) s.destroy();
+      const drained = Promise.all([...stopped, connections.whenEmpty(), active.whenEmpty()]);
+      if (!(await settlesWithin(drained, graceMs))) {
+        for (const call of [...active]) call.abortForShutdown();
+        // Let the UNAVAILABLE statuses reach the wire before the sockets go.
+        await settlesWithin(connections.whenEmpty(), 50);
+      }
+      connections.destroyAll();
       for (const l of listeners) l.destroyConnections();
       await Promise.all(stopped);
     },
@@ -311,15 +313,20 @@ export function createServer(options: ServerOptions = {}): Server {
     get closing() {
       return closing;
     },
+    connectionCounters: connections.counters,
   });
   return server;
 }
 
-/** Resolves once `done()` holds (checked every few milliseconds), or when `stop` settles. */
-async function until(done: () => boolean, stop: Promise<void>): Promise<void> {
-  let stopped = false;
-  void stop.then(() => (stopped = true));
-  while (!done() && !stopped) await new Promise((resolve) => setTimeout(resolve, 5));
+/** Whether `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function parseListenAddress(address: string): ListenOptions {

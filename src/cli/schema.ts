@@ -1,0 +1,155 @@
+import { createFileRegistry, create, fromBinary, type DescFile, type DescService, type FileRegistry, type Registry } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
+import type { Channel, Metadata } from "../index.js";
+import { CliError } from "./cli-error.js";
+import { addMissingImports } from "./descriptor-repair.js";
+import { readFlagFile, type Flags } from "./options.js";
+import { compileProtos } from "./proto-compiler.js";
+import { ReflectionClient } from "./reflection-client.js";
+import { wellKnownFileOf, wellKnownFiles } from "./wkt-files.js";
+
+/** Where the command's descriptors come from: the server's reflection, or files given on the command line. */
+export interface Schema {
+  /** Fully qualified names of the services. */
+  listServices(): Promise<string[]>;
+  /** The service, message, enum, extension or method named `symbol`, with everything it refers to loaded. */
+  findSymbol(symbol: string): Promise<DescFile | undefined>;
+  /** All descriptors loaded so far (for JSON of `Any` fields and describing). */
+  registry(): FileRegistry & Registry;
+  /** What the schema is, for messages: "reflection (v1)", "--protoset x". */
+  readonly source: string;
+  close(): void;
+}
+
+export function openSchema(flags: Flags, channel: Channel | undefined, metadata: Metadata, timeoutMs: number | undefined): Schema {
+  if (flags.protoset?.length || flags.proto?.length) return fileSchema(flags);
+  if (!channel) throw new CliError("no schema: give --proto or --protoset");
+  return reflectionSchema(new ReflectionClient(channel, metadata, timeoutMs));
+}
+
+function fileSchema(flags: Flags): Schema {
+  const files: FileDescriptorProto[] = [];
+  for (const path of flags.protoset ?? []) {
+    try {
+      files.push(...fromBinary(FileDescriptorSetSchema, readFlagFile(path, "--protoset")).file);
+    } catch (e) {
+      if (e instanceof CliError) throw e;
+      throw new CliError(`--protoset ${path} is not a FileDescriptorSet: ${(e as Error).message}`, { hint: "write one with `buf build -o image.binpb` or `protoc --include_imports --descriptor_set_out=image.binpb`" });
+    }
+  }
+  if (flags.proto?.length) files.push(...compileProtos(flags.proto, flags["import-path"] ?? []));
+  const registry = buildRegistry(new Map(files.map((f) => [f.name, f])));
+  const source = flags.protoset?.length ? `--protoset ${flags.protoset.join(", ")}` : `--proto ${flags.proto!.join(", ")}`;
+  return {
+    source,
+    async listServices() {
+      const out: string[] = [];
+      for (const file of registry.files) for (const s of file.services) out.push(s.typeName);
+      return out.sort();
+    },
+    async findSymbol(symbol) {
+      return fileOfSymbol(registry, symbol);
+    },
+    registry: () => registry,
+    close() {},
+  };
+}
+
+function reflectionSchema(client: ReflectionClient): Schema {
+  const files = new Map<string, FileDescriptorProto>();
+  let registry: FileRegistry | undefined;
+  const add = (list: FileDescriptorProto[] | undefined) => {
+    for (const f of list ?? []) if (!files.has(f.name)) (files.set(f.name, f), (registry = undefined));
+    return list !== undefined;
+  };
+  /** Fetches what the loaded files import or refer to, until nothing is missing. */
+  const complete = async () => {
+    for (let round = 0; round < 20; round++) {
+      let progress = false;
+      for (const f of [...files.values()]) {
+        for (const dep of f.dependency) {
+          if (files.has(dep)) continue;
+          const got = (await client.fileByFilename(dep)) ?? (wellKnownFiles.has(dep) ? [wellKnownFiles.get(dep)!.proto] : undefined);
+          if (got) progress = add(got) || progress;
+          else throw new CliError(`the server's reflection cannot find "${dep}", which ${f.name} imports`);
+        }
+      }
+      for (const type of addMissingImports(files)) {
+        const got = (await client.fileContainingSymbol(type)) ?? (wellKnownFileOf(type) ? [wellKnownFileOf(type)!.proto] : undefined);
+        if (!got) throw new CliError(`the server's reflection does not know the type "${type}" that its descriptors refer to`);
+        progress = add(got) || progress;
+      }
+      if (!progress) return;
+      registry = undefined;
+    }
+  };
+  const current = () => (registry ??= buildRegistry(files));
+  return {
+    get source() {
+      return `reflection (${client.version ?? "v1"})`;
+    },
+    listServices: () => client.listServices(),
+    async findSymbol(symbol) {
+      const name = symbol.replace(/^\./, "");
+      const known = fileOfSymbol(current(), name);
+      if (known) return known;
+      if (!add(await client.fileContainingSymbol(name))) {
+        // A method: ask for its service.
+        const dot = name.lastIndexOf(".");
+        if (dot < 0 || !add(await client.fileContainingSymbol(name.slice(0, dot)))) return undefined;
+      }
+      await complete();
+      return fileOfSymbol(current(), name);
+    },
+    registry: () => current(),
+    close: () => client.close(),
+  };
+}
+
+/** A registry of `files`, each built against the others and the well-known types. */
+function buildRegistry(files: ReadonlyMap<string, FileDescriptorProto>): FileRegistry & Registry {
+  const all = new Map(files);
+  for (const [name, file] of wellKnownFiles) if (!all.has(name)) all.set(name, file.proto);
+  try {
+    return createFileRegistry(create(FileDescriptorSetSchema, { file: dependenciesFirst(all) }));
+  } catch (e) {
+    throw new CliError(`the descriptors do not fit together: ${(e as Error).message}`);
+  }
+}
+
+/** The files in an order where each comes after the files it imports (which createFileRegistry needs). */
+function dependenciesFirst(files: ReadonlyMap<string, FileDescriptorProto>): FileDescriptorProto[] {
+  const out: FileDescriptorProto[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (file: FileDescriptorProto) => {
+    if (state.has(file.name)) return; // done, or an import cycle that createFileRegistry reports
+    state.set(file.name, "visiting");
+    for (const dep of file.dependency) {
+      const d = files.get(dep);
+      if (d) visit(d);
+    }
+    state.set(file.name, "done");
+    out.push(file);
+  };
+  for (const file of files.values()) visit(file);
+  return out;
+}
+
+function fileOfSymbol(registry: FileRegistry & Registry, symbol: string): DescFile | undefined {
+  const name = symbol.replace(/^\./, "");
+  const direct = registry.get(name);
+  if (direct) return direct.file;
+  const dot = name.lastIndexOf(".");
+  const parent = dot > 0 ? registry.get(name.slice(0, dot)) : undefined;
+  if (parent?.kind === "service" && parent.methods.some((m) => m.name === name.slice(dot + 1))) return parent.file;
+  return undefined;
+}
+
+/** The service named `name` in `schema`, or a CliError that lists the ones there are. */
+export async function findService(schema: Schema, name: string): Promise<DescService> {
+  const file = await schema.findSymbol(name);
+  const service = file ? schema.registry().getService(name) : undefined;
+  if (service) return service;
+  const services = await schema.listServices();
+  throw new CliError(`unknown service "${name}"`, { hint: services.length ? `the server has: ${services.join(", ")}` : "the server lists no services", exitCode: 12 });
+}

@@ -1,5 +1,6 @@
 import { CliError } from "./cli-error.js";
 import type { CommandContext } from "./command-context.js";
+import { benchCommand, benchUsage } from "./commands/bench.js";
 import { callCommand, callUsage } from "./commands/call.js";
 import { describeCommand, describeUsage } from "./commands/describe.js";
 import { healthCommand, healthUsage } from "./commands/health.js";
@@ -13,6 +14,7 @@ const commands: Record<string, { run: (ctx: CommandContext) => Promise<number>; 
   describe: { run: describeCommand, usage: describeUsage, about: "show a service, method, message or enum as .proto" },
   call: { run: callCommand, usage: callUsage, about: "call a method with JSON requests, print JSON responses" },
   health: { run: healthCommand, usage: healthUsage, about: "check (or --watch) grpc.health.v1 status" },
+  bench: { run: benchCommand, usage: benchUsage, about: "load-test a method: latency histogram, percentiles, calls/s" },
 };
 
 export const version = "0.1.0";
@@ -41,6 +43,13 @@ Schema (default: the server's reflection, v1 or v1alpha):
   --proto FILE -I DIR         .proto files (compiled with buf, or protoc), import paths
   --protoset FILE             a FileDescriptorSet (buf build -o image.binpb)
 
+bench:
+  -c, --concurrency N         calls in flight at once (default 50)
+  --connections N             connections (channels) they share (default 1)
+  -n, --total N | -z, --duration D   how many calls (default 200), or for how long
+  --rps N                     at most N calls started per second
+  --format text|json          the report (json for scripts and CI)
+
 call:
   -d, --data JSON             request message(s); several for client/bidi streams;
                               '@' reads them from standard input as they come, @FILE from a file
@@ -54,6 +63,7 @@ Examples:
   tsgrpc describe 127.0.0.1:50051 users.v1.UserService
   tsgrpc call 127.0.0.1:50051 users.v1.UserService/GetUser -d '{"id":"0001"}'
   tsgrpc health 127.0.0.1:50051 --watch
+  tsgrpc bench 127.0.0.1:50051 users.v1.UserService/GetUser -d '{"id":"0001"}' -c 100 --duration 10s
 `;
 }
 

@@ -2,7 +2,7 @@ import { createFileRegistry, create, fromBinary, type DescFile, type DescService
 import { FileDescriptorSetSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import type { Channel, Metadata } from "../index.js";
 import { CliError } from "./cli-error.js";
-import { addMissingImports } from "./descriptor-repair.js";
+import { fillJsonNames, repairDescriptors, topLevelNames } from "./descriptor-repair.js";
 import { readFlagFile, type Flags } from "./options.js";
 import { compileProtos } from "./proto-compiler.js";
 import { ReflectionClient } from "./reflection-client.js";
@@ -62,25 +62,36 @@ function reflectionSchema(client: ReflectionClient): Schema {
     for (const f of list ?? []) if (!files.has(f.name)) (files.set(f.name, f), (registry = undefined));
     return list !== undefined;
   };
-  /** Fetches what the loaded files import or refer to, until nothing is missing. */
+  /** Fetches what the loaded files import or refer to, until nothing is missing (see descriptor-repair.ts). */
   const complete = async () => {
     for (let round = 0; round < 20; round++) {
       let progress = false;
       for (const f of [...files.values()]) {
         for (const dep of f.dependency) {
           if (files.has(dep)) continue;
-          const got = (await client.fileByFilename(dep)) ?? (wellKnownFiles.has(dep) ? [wellKnownFiles.get(dep)!.proto] : undefined);
-          if (got) progress = add(got) || progress;
-          else throw new CliError(`the server's reflection cannot find "${dep}", which ${f.name} imports`);
+          const got = wellKnownFiles.has(dep) ? [wellKnownFiles.get(dep)!.proto] : await client.fileByFilename(dep);
+          if (!got) throw new CliError(`the server's reflection cannot find "${dep}", which ${f.name} imports`);
+          progress = add(got) || progress;
         }
       }
-      for (const type of addMissingImports(files)) {
-        const got = (await client.fileContainingSymbol(type)) ?? (wellKnownFileOf(type) ? [wellKnownFileOf(type)!.proto] : undefined);
-        if (!got) throw new CliError(`the server's reflection does not know the type "${type}" that its descriptors refer to`);
-        progress = add(got) || progress;
-      }
-      if (!progress) return;
+      const unknown = repairDescriptors(files);
       registry = undefined;
+      const missing: string[] = [];
+      for (const { name, candidates } of unknown) {
+        let got: FileDescriptorProto[] | undefined;
+        for (const type of candidates) {
+          // The well-known types come from @bufbuild/protobuf, whole, rather than as a server may rebuild them.
+          const wkt = wellKnownFileOf(type);
+          got = wkt ? [wkt.proto] : await client.fileContainingSymbol(type);
+          if (got) break;
+        }
+        if (got) progress = add(got) || progress;
+        else missing.push(name);
+      }
+      if (!progress) {
+        if (missing.length) throw new CliError(`the server's reflection does not know the type(s) its descriptors refer to: ${missing.join(", ")}`);
+        return;
+      }
     }
   };
   const current = () => (registry ??= buildRegistry(files));
@@ -108,8 +119,13 @@ function reflectionSchema(client: ReflectionClient): Schema {
 
 /** A registry of `files`, each built against the others and the well-known types. */
 function buildRegistry(files: ReadonlyMap<string, FileDescriptorProto>): FileRegistry & Registry {
+  for (const file of files.values()) fillJsonNames(file);
   const all = new Map(files);
-  for (const [name, file] of wellKnownFiles) if (!all.has(name)) all.set(name, file.proto);
+  // The well-known types, where the files given do not define them already (a server may send its own copy).
+  const defined = new Set([...files.values()].flatMap(topLevelNames));
+  for (const [name, file] of wellKnownFiles) {
+    if (!all.has(name) && !topLevelNames(file.proto).some((n) => defined.has(n))) all.set(name, file.proto);
+  }
   try {
     return createFileRegistry(create(FileDescriptorSetSchema, { file: dependenciesFirst(all) }));
   } catch (e) {

@@ -25,6 +25,7 @@ export const flagSpec = {
   watch: { type: "boolean" },
   concurrency: { type: "string", short: "c" },
   connections: { type: "string" },
+  cpus: { type: "string" },
   duration: { type: "string", short: "z" },
   total: { type: "string", short: "n" },
   rps: { type: "string" },

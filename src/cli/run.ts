@@ -46,6 +46,7 @@ Schema (default: the server's reflection, v1 or v1alpha):
 bench:
   -c, --concurrency N         calls in flight at once (default 50)
   --connections N             connections (channels) they share (default 1)
+  --cpus N                    threads to spread the connections over (default 1)
   -n, --total N | -z, --duration D   how many calls (default 200), or for how long
   --rps N                     at most N calls started per second
   --format text|json          the report (json for scripts and CI)

@@ -16,7 +16,7 @@ before(async () => {
   server = createServer({
     interceptors: [
       (next) => (req) => {
-        peers.add(req.context!.peer);
+        if (req.method.parent.typeName === EchoService.typeName) peers.add(req.context!.peer);
         return next(req);
       },
     ],
@@ -59,6 +59,17 @@ test("--duration with --rps paces the calls; --connections opens that many conne
   assert.ok(r.count >= 30 && r.count <= 40, `count ${r.count}`);
   assert.equal(r.rps, 40);
   assert.equal(peers.size, 3, `peers: ${[...peers].join(", ")}`);
+});
+
+test("--cpus spreads the connections over worker threads and merges what they measured", { timeout: 30_000 }, async () => {
+  peers.clear();
+  const r = await bench(["-d", '{"sleepMs":5}', "-n", "41", "-c", "4", "--connections", "2", "--cpus", "2"]);
+  assert.deepEqual([r.count, r.statuses], [41, { OK: 41 }]);
+  assert.equal(r.histogram.reduce((a, b) => a + b.count, 0), 41);
+  assert.ok(r.latencyMs.min >= 4.5, `min ${r.latencyMs.min}`);
+  assert.equal(peers.size, 2);
+  const tooMany = await cli(["bench", target, "tsgrpc.test.v1.EchoService/Unary", "--cpus", "3", "--connections", "2"]);
+  assert.match(tooMany.err, /--cpus cannot exceed --connections/);
 });
 
 test("failures are counted by status code and message", { timeout: 30_000 }, async () => {

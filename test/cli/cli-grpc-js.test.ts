@@ -27,12 +27,15 @@ test("list and describe through @grpc/reflection", { timeout: 30_000 }, async ()
   assert.match(note.out, /\.google\.protobuf\.Timestamp at = 2;/);
   // @grpc/reflection turns `optional string label = 3;` into a oneof of its own: it is shown as sent.
   assert.match(note.out, /oneof _label \{\n    string label = 3;\n  \}/);
+  assert.match(note.out, /map<string, int32> counts = 5;\n  \.peer\.v1\.Color color = 6;\n  oneof body \{/);
 });
 
 test("calls of all four kinds, with a Timestamp and an optional field", { timeout: 30_000 }, async () => {
   const put = await cli(["call", target, "peer.v1.Notes/Put", "-d", '{"id":"a","at":"2024-01-02T03:04:05Z","label":"x","tags":["p","q"]}']);
   assert.equal(put.code, 0, put.err);
   assert.deepEqual(jsonOut(put.out), [{ id: "a", at: "2024-01-02T03:04:05Z", label: "x", tags: ["p", "q"] }]);
+  const rich = await cli(["call", target, "peer.v1.Notes/Put", "-d", '{"id":"m","counts":{"x":1,"y":2},"color":"COLOR_RED","inner":{"big":"12345678901234"}}']);
+  assert.deepEqual(jsonOut(rich.out), [{ id: "m", counts: { x: 1, y: 2 }, color: "COLOR_RED", inner: { big: "12345678901234" } }]);
   const repeat = await cli(["call", target, "peer.v1.Notes/Repeat", "-d", '{"id":"r"}']);
   assert.deepEqual(jsonOut(repeat.out).map((n) => n.id), ["r-0", "r-1", "r-2"]);
   const collect = await cli(["call", target, "peer.v1.Notes/Collect", "-d", "@"], '{"id":"a"} {"id":"b","label":""}');

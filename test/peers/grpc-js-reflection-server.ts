@@ -19,6 +19,20 @@ message Note {
   google.protobuf.Timestamp at = 2;
   optional string label = 3;
   repeated string tags = 4;
+  map<string, int32> counts = 5;
+  Color color = 6;
+  oneof body {
+    string text = 7;
+    Note.Inner inner = 8;
+  }
+  message Inner {
+    int64 big = 1;
+  }
+}
+
+enum Color {
+  COLOR_UNSPECIFIED = 0;
+  COLOR_RED = 1;
 }
 
 message NoteList {

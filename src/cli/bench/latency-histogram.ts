@@ -3,6 +3,14 @@
  * 1,024 µs, then 512 buckets per power of two (better than 0.2%), in
  * constant memory whatever the number of calls. Values are microseconds.
  */
+export interface HistogramData {
+  counts: Float64Array;
+  count: number;
+  min: number;
+  max: number;
+  sum: number;
+}
+
 export class LatencyHistogram {
   static readonly #subBuckets = 512;
   #counts = new Float64Array(1024 + 54 * LatencyHistogram.#subBuckets);
@@ -10,6 +18,26 @@ export class LatencyHistogram {
   min = Infinity;
   max = 0;
   sum = 0;
+
+  /** The histogram as plain data, to send to another thread (`LatencyHistogram.from`). */
+  toData(): HistogramData {
+    return { counts: this.#counts, count: this.count, min: this.min, max: this.max, sum: this.sum };
+  }
+
+  static from(data: HistogramData): LatencyHistogram {
+    const h = new LatencyHistogram();
+    h.add(data);
+    return h;
+  }
+
+  /** Adds the calls of another histogram (from another worker thread) to this one. */
+  add(other: HistogramData): void {
+    for (let i = 0; i < other.counts.length; i++) this.#counts[i]! += other.counts[i]!;
+    this.count += other.count;
+    this.sum += other.sum;
+    this.min = Math.min(this.min, other.min);
+    this.max = Math.max(this.max, other.max);
+  }
 
   record(micros: number): void {
     const v = Math.max(0, Math.round(micros));

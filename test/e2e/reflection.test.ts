@@ -119,3 +119,42 @@ test("reflection sees services registered after it, and a fixed list when given 
     fixture.cleanup();
   }
 });
+
+test("a grpc-js reflection client (proto-loader stubs of upstream's reflection.proto) reads our reflection", { timeout: 20_000 }, async () => {
+  const grpc = await import("@grpc/grpc-js");
+  const protoLoader = await import("@grpc/proto-loader");
+  const { dirname, resolve } = await import("node:path");
+  const { fileURLToPath } = await import("node:url");
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../third_party/grpc-protos");
+  const definition = protoLoader.loadSync("grpc/reflection/v1alpha/reflection.proto", { includeDirs: [root], oneofs: true });
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as { grpc: { reflection: { v1alpha: { ServerReflection: new (addr: string, creds: unknown) => any } } } };
+  const fixture = buildReflectFixture();
+  const server = createServer();
+  server.service(fixture.events, {} as never);
+  createReflectionService().register(server);
+  const { port } = await server.listen("127.0.0.1:0");
+  const client = new pkg.grpc.reflection.v1alpha.ServerReflection(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  try {
+    const call = client.serverReflectionInfo();
+    const answers: any[] = [];
+    const done = new Promise<void>((resolveDone, reject) => {
+      call.on("data", (r: unknown) => answers.push(r));
+      call.on("end", resolveDone);
+      call.on("error", reject);
+    });
+    call.write({ listServices: "*" });
+    call.write({ fileContainingSymbol: "reflect.test.v1.Event" });
+    call.write({ fileContainingSymbol: "nope.Nope" });
+    call.end();
+    await done;
+    assert.deepEqual(answers[0].listServicesResponse.service.map((s: { name: string }) => s.name), ["reflect.test.v1.Events", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]);
+    const files = answers[1].fileDescriptorResponse.fileDescriptorProto.map((b: Buffer) => fromBinary(FileDescriptorProtoSchema, b).name);
+    assert.equal(files[0], "reflect/test/v1/events.proto");
+    assert.ok(files.includes("google/protobuf/timestamp.proto"));
+    assert.equal(answers[2].errorResponse.errorCode, Code.NOT_FOUND);
+  } finally {
+    client.close();
+    await server.close({ graceMs: 100 });
+    fixture.cleanup();
+  }
+});

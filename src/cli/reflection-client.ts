@@ -26,15 +26,16 @@ interface Stream {
 export class ReflectionClient {
   readonly #channel: Channel;
   readonly #metadata: Metadata;
-  readonly #timeoutMs: number | undefined;
+  readonly #timeoutMs: number;
   #stream: Promise<Stream> | undefined;
   /** The reflection version the server answered, once known. */
   version: "v1" | "v1alpha" | undefined;
 
+  /** `timeoutMs` bounds the whole stream; default 20 s, so that a server that never answers cannot hang the command. */
   constructor(channel: Channel, metadata: Metadata, timeoutMs: number | undefined) {
     this.#channel = channel;
     this.#metadata = metadata;
-    this.#timeoutMs = timeoutMs;
+    this.#timeoutMs = timeoutMs ?? 20_000;
   }
 
   async listServices(): Promise<string[]> {
@@ -95,7 +96,7 @@ export class ReflectionClient {
     const abort = new AbortController();
     const client = createClient(service as typeof ServerReflectionV1, this.#channel);
     const responses = client
-      .serverReflectionInfo(requests as never, { metadata: this.#metadata, signal: abort.signal, ...(this.#timeoutMs !== undefined ? { timeoutMs: this.#timeoutMs } : {}) })
+      .serverReflectionInfo(requests as never, { metadata: this.#metadata, signal: abort.signal, timeoutMs: this.#timeoutMs })
       [Symbol.asyncIterator]();
     let chain: Promise<unknown> = Promise.resolve();
     return {

@@ -320,3 +320,23 @@ describe("tsgrpc and a file with imports (well-known types, google/api, extensio
     }
   });
 });
+
+describe("tsgrpc against a server that never answers", { timeout: 30_000 }, () => {
+  test("reflection and health give up at the deadline with DEADLINE_EXCEEDED", async () => {
+    const http2 = await import("node:http2");
+    const streams = new Set<import("node:http2").ServerHttp2Stream>();
+    const silent = http2.createServer();
+    silent.on("stream", (s) => (streams.add(s), s.on("close", () => streams.delete(s))));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const target = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+    try {
+      const list = await cli(["list", target, "--timeout", "300ms"]);
+      assert.equal(list.code, Code.DEADLINE_EXCEEDED, list.err);
+      const health = await cli(["health", target, "--timeout", "300ms"]);
+      assert.equal(health.code, Code.DEADLINE_EXCEEDED, health.err);
+    } finally {
+      for (const s of streams) s.close();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+});

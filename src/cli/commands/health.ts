@@ -11,7 +11,8 @@ export const healthUsage = "tsgrpc health <target> [service] [--watch]";
  * Asks `grpc.health.v1.Health` about the server ("") or a service: prints
  * the status and exits 0 for SERVING, 1 for any other status, or the gRPC
  * status code of a failed call (12 UNIMPLEMENTED: no health service; 5
- * NOT_FOUND: unknown service; 14 UNAVAILABLE: unreachable). `--watch` prints
+ * NOT_FOUND: unknown service; 14 UNAVAILABLE: unreachable; 4 DEADLINE_EXCEEDED:
+ * no answer within --timeout, default 10 s). `--watch` prints
  * every change until the server ends the stream or the command is stopped.
  */
 export async function healthCommand(ctx: CommandContext): Promise<number> {
@@ -26,7 +27,8 @@ export async function healthCommand(ctx: CommandContext): Promise<number> {
   const exitFor = (s: Status) => (s === Status.SERVING ? 0 : 1);
   try {
     if (!ctx.flags.watch) {
-      const { status } = await client.check({ service }, options);
+      // A probe must not hang on a server that never answers: 10 s unless --timeout says otherwise.
+      const { status } = await client.check({ service }, { ...options, timeoutMs: timeoutMs ?? 10_000 });
       ctx.io.out(`${Status[status]}\n`);
       return exitFor(status);
     }

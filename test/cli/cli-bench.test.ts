@@ -87,6 +87,10 @@ test("the text report: summary, histogram, distribution, statuses", { timeout: 3
   const res = await cli(["bench", target, "tsgrpc.test.v1.EchoService/Unary", "-n", "30", "-c", "3"]);
   assert.equal(res.code, 0, res.err);
   for (const re of [/Count:\s+30/, /Calls\/sec:/, /Latency histogram:\n(\s+\d+\.\d+ \[\s*\d+\] \|∎*\n){10}/, /99\.9 %  in/, /\[OK\]   30 calls/]) assert.match(res.out, re);
+  // On a terminal, a progress line is redrawn in place while the run lasts, and cleared before the report.
+  const live = await cli(["bench", target, "tsgrpc.test.v1.EchoService/Unary", "--duration", "700ms", "-c", "2", "--rps", "50"], "", true);
+  assert.match(live.err, /\r\x1b\[K\[0\.\ds\] \d+ calls, \d+\/s, 0 errors/);
+  assert.ok(live.err.endsWith("\r\x1b[K"), JSON.stringify(live.err.slice(-20)));
   const bad = await cli(["bench", target, "tsgrpc.test.v1.EchoService/Unary", "--duration", "1s", "-n", "5"]);
   assert.equal(bad.code, 64);
   const conns = await cli(["bench", target, "tsgrpc.test.v1.EchoService/Unary", "-c", "2", "--connections", "3"]);

@@ -14,14 +14,14 @@ export interface CliResult {
   err: string;
 }
 
-export async function cli(argv: string[], stdin: string | Readable = ""): Promise<CliResult> {
+export async function cli(argv: string[], stdin: string | Readable = "", interactive = false): Promise<CliResult> {
   let out = "";
   let err = "";
   const code = await run(argv, {
     stdin: typeof stdin === "string" ? Readable.from([stdin]) : stdin,
     out: (t) => void (out += t),
     err: (t) => void (err += t),
-    interactive: false,
+    interactive,
   });
   return { code, out, err };
 }

@@ -50,6 +50,8 @@ test("--total: every call counted, latencies at least the server's delay, a cons
   assert.equal(r.histogram.length, 10);
   assert.equal(r.histogram.reduce((a, b) => a + b.count, 0), 60);
   assert.equal(r.histogram.at(-1)!.upperMs, l.max);
+  assert.equal(r.threads, 1);
+  assert.ok(typeof r.clientCpuPercent === "number" && r.clientCpuPercent > 0, `${r.clientCpuPercent}`);
 });
 
 test("--duration with --rps paces the calls; --connections opens that many connections", { timeout: 30_000 }, async () => {
@@ -64,7 +66,7 @@ test("--duration with --rps paces the calls; --connections opens that many conne
 test("--cpus spreads the connections over worker threads and merges what they measured", { timeout: 30_000 }, async () => {
   peers.clear();
   const r = await bench(["-d", '{"sleepMs":5}', "-n", "41", "-c", "4", "--connections", "2", "--cpus", "2"]);
-  assert.deepEqual([r.count, r.statuses], [41, { OK: 41 }]);
+  assert.deepEqual([r.count, r.statuses, r.threads], [41, { OK: 41 }, 2]);
   assert.equal(r.histogram.reduce((a, b) => a + b.count, 0), 41);
   assert.ok(r.latencyMs.min >= 4.5, `min ${r.latencyMs.min}`);
   assert.equal(peers.size, 2);
@@ -86,7 +88,7 @@ test("failures are counted by status code and message", { timeout: 30_000 }, asy
 test("the text report: summary, histogram, distribution, statuses", { timeout: 30_000 }, async () => {
   const res = await cli(["bench", target, "tsgrpc.test.v1.EchoService/Unary", "-n", "30", "-c", "3"]);
   assert.equal(res.code, 0, res.err);
-  for (const re of [/Count:\s+30/, /Calls\/sec:/, /Latency histogram:\n(\s+\d+\.\d+ \[\s*\d+\] \|∎*\n){10}/, /99\.9 %  in/, /\[OK\]   30 calls/]) assert.match(res.out, re);
+  for (const re of [/Count:\s+30/, /Calls\/sec:/, /Client CPU:\s+\d+% of a core/, /Latency histogram:\n(\s+\d+\.\d+ \[\s*\d+\] \|∎*\n){10}/, /99\.9 %  in/, /\[OK\]   30 calls/]) assert.match(res.out, re);
   // On a terminal, a progress line is redrawn in place while the run lasts, and cleared before the report.
   const live = await cli(["bench", target, "tsgrpc.test.v1.EchoService/Unary", "--duration", "700ms", "-c", "2", "--rps", "50"], "", true);
   assert.match(live.err, /\r\x1b\[K\[0\.\ds\] \d+ calls, \d+\/s, 0 errors/);

@@ -7,6 +7,7 @@ export interface BenchSetup {
   concurrency: number;
   connections: number;
   rps: number | undefined;
+  threads: number;
 }
 
 /** The report of `tsgrpc bench --format json`: times in milliseconds. */
@@ -27,6 +28,13 @@ export interface BenchJson {
   statuses: Record<string, number>;
   /** Failures by "CODE: message". */
   errors: Record<string, number>;
+  /**
+   * CPU the load generator itself used, in percent of one core (all its
+   * threads): near 100 per thread (`threads`), the generator, not the
+   * server, may be what limits the figures.
+   */
+  clientCpuPercent: number;
+  threads: number;
 }
 
 const ms = (micros: number) => Math.round(micros) / 1000;
@@ -57,6 +65,8 @@ export function benchJson(setup: BenchSetup, r: LoadResult): BenchJson {
     histogram: h.bins(10).map((b) => ({ upperMs: ms(b.upperMicros), count: b.count })),
     statuses,
     errors: Object.fromEntries([...r.errors].sort((a, b) => b[1] - a[1])),
+    clientCpuPercent: r.elapsedMs > 0 ? Math.round((r.cpuMs / r.elapsedMs) * 1000) / 10 : 0,
+    threads: setup.threads,
   };
 }
 
@@ -73,6 +83,7 @@ export function benchText(j: BenchJson): string {
     `  Fastest:      ${f(j.latencyMs.min)}`,
     `  Average:      ${f(j.latencyMs.mean)}`,
     `  Calls/sec:    ${j.callsPerSecond.toFixed(2)}`,
+    `  Client CPU:   ${j.clientCpuPercent.toFixed(0)}% of a core${j.threads > 1 ? ` (${j.threads} threads)` : ""}`,
     "",
     "Latency histogram:",
   ];
@@ -90,6 +101,9 @@ export function benchText(j: BenchJson): string {
     "Status code distribution:",
     ...Object.entries(j.statuses).map(([k, v]) => `  [${k}]   ${v} call${v === 1 ? "" : "s"}`),
   );
+  if (j.clientCpuPercent >= 90 * j.threads) {
+    lines.push("", `Note: the load generator kept ${j.threads === 1 ? "its core" : "its threads"} busy, so it may be what limits these figures; --cpus spreads the connections over more threads, on a machine with cores to spare.`);
+  }
   const errs = Object.entries(j.errors);
   if (errs.length) {
     lines.push("", "Errors:");

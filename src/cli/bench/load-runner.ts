@@ -22,6 +22,8 @@ export interface LoadResult {
   statuses: Map<string, number>;
   /** Error messages by `CODE: message`, for the report. */
   errors: Map<string, number>;
+  /** CPU time the process spent during the run (all its threads), in ms. */
+  cpuMs: number;
 }
 
 /** Progress every so often while running. */
@@ -38,6 +40,7 @@ export async function runLoad(callers: readonly (() => Promise<unknown>)[], plan
   const errors = new Map<string, number>();
   let started = 0;
   let failed = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const stopAt = plan.durationMs !== undefined ? t0 + plan.durationMs : Infinity;
   const total = plan.total ?? Infinity;
@@ -80,5 +83,6 @@ export async function runLoad(callers: readonly (() => Promise<unknown>)[], plan
     if (progress) clearInterval(progress);
   }
   if (okCount > 0) statuses.set("OK", okCount);
-  return { histogram, elapsedMs: performance.now() - t0, statuses, errors };
+  const cpu = process.cpuUsage(cpu0);
+  return { histogram, elapsedMs: performance.now() - t0, statuses, errors, cpuMs: (cpu.user + cpu.system) / 1000 };
 }

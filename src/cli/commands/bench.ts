@@ -75,7 +75,7 @@ export async function benchCommand(ctx: CommandContext): Promise<number> {
       : undefined;
     const result = threads === 1 ? await runBenchJob(jobs[0]!, progress) : await runThreads(jobs, progress);
     if (progress) io.err("\r\x1b[K");
-    const report = benchJson({ target: ctx.args[0]!, method: `${method.parent.typeName}/${method.name}`, concurrency, connections, rps }, result);
+    const report = benchJson({ target: ctx.args[0]!, method: `${method.parent.typeName}/${method.name}`, concurrency, connections, rps, threads }, result);
     io.out(format === "json" ? `${JSON.stringify(report, null, 2)}\n` : benchText(report));
     return 0;
   });
@@ -107,6 +107,7 @@ async function runThreads(jobs: BenchJob[], progress: ((done: number, errors: nu
   const counts = jobs.map(() => ({ done: 0, errors: 0 }));
   // Run from the TypeScript sources (tsgrpc's own tests), a thread registers tsx first.
   const fromSources = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
+  const cpu0 = process.cpuUsage();
   const workers = jobs.map((job) => (here.endsWith(".ts") ? new Worker(fromSources, { eval: true, workerData: job }) : new Worker(entry, { workerData: job })));
   try {
     const results = await Promise.all(
@@ -133,7 +134,9 @@ async function runThreads(jobs: BenchJob[], progress: ((done: number, errors: nu
       for (const [k, v] of r.statuses) statuses.set(k, (statuses.get(k) ?? 0) + v);
       for (const [k, v] of r.errors) errors.set(k, (errors.get(k) ?? 0) + v);
     }
-    return { histogram, elapsedMs: Math.max(...results.map((r) => r.elapsedMs)), statuses, errors };
+    // process.cpuUsage() counts every thread: the whole run, thread start-up included.
+    const cpu = process.cpuUsage(cpu0);
+    return { histogram, elapsedMs: Math.max(...results.map((r) => r.elapsedMs)), statuses, errors, cpuMs: (cpu.user + cpu.system) / 1000 };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

@@ -1,7 +1,8 @@
 import { createReadStream } from "node:fs";
-import { fromJson, type DescMessage, type Message, type Registry } from "@bufbuild/protobuf";
+import { fromJson, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { CliError } from "./cli-error.js";
 import { JsonValueSplitter } from "./json-values.js";
+import { withTypes, type Schema } from "./schema.js";
 
 /**
  * The request messages of `-d`: JSON text holding one or more messages, or
@@ -9,8 +10,8 @@ import { JsonValueSplitter } from "./json-values.js";
  * a bidi call can be typed interactively. Each message is checked against
  * `schema` when it is read; a bad one stops the input with a CliError.
  */
-export function requestSource(data: string | undefined, schema: DescMessage, registry: Registry, stdin: NodeJS.ReadableStream): AsyncIterable<Message> {
-  const parse = (text: string, n: number): Message => {
+export function requestSource(data: string | undefined, schema: DescMessage, types: Schema, stdin: NodeJS.ReadableStream): AsyncIterable<Message> {
+  const parse = async (text: string, n: number): Promise<Message> => {
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -18,7 +19,7 @@ export function requestSource(data: string | undefined, schema: DescMessage, reg
       throw new CliError(`request ${n} is not JSON: ${(e as Error).message}`);
     }
     try {
-      return fromJson(schema, json as never, { registry });
+      return await withTypes(types, (registry) => fromJson(schema, json as never, { registry }));
     } catch (e) {
       throw new CliError(`request ${n} is not a ${schema.typeName}: ${(e as Error).message}`, { hint: `\`tsgrpc describe <target> ${schema.typeName}\` shows its fields` });
     }
@@ -31,9 +32,8 @@ export function requestSource(data: string | undefined, schema: DescMessage, reg
     } catch (e) {
       throw new CliError(`-d: ${(e as Error).message}`);
     }
-    const messages = values.map((v, i) => parse(v, i + 1));
     return (async function* () {
-      yield* messages;
+      for (const [i, v] of values.entries()) yield await parse(v, i + 1);
     })();
   }
   const input = data === "@" ? stdin : createReadStream(data.slice(1));
@@ -43,9 +43,9 @@ export function requestSource(data: string | undefined, schema: DescMessage, reg
     try {
       input.setEncoding?.("utf8");
       for await (const chunk of input) {
-        for (const v of splitter.push(String(chunk))) yield parse(v, ++n);
+        for (const v of splitter.push(String(chunk))) yield await parse(v, ++n);
       }
-      for (const v of splitter.end()) yield parse(v, ++n);
+      for (const v of splitter.end()) yield await parse(v, ++n);
     } catch (e) {
       if (e instanceof CliError) throw e;
       throw new CliError(`-d ${data}: ${(e as Error).message}`);

@@ -169,3 +169,19 @@ export async function findService(schema: Schema, name: string): Promise<DescSer
   const services = await schema.listServices();
   throw new CliError(`unknown service "${name}"`, { hint: services.length ? `the server has: ${services.join(", ")}` : "the server lists no services", exitCode: 12 });
 }
+
+/**
+ * Runs `fn` with the schema's registry; if it fails on a type that is not
+ * loaded (the type URL of an `Any`), loads that type and tries again.
+ */
+export async function withTypes<T>(schema: Schema, fn: (registry: Registry) => T): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fn(schema.registry());
+    } catch (e) {
+      const m = /"?([^"\s]+)"? is not in the type registry/.exec((e as Error).message);
+      const typeName = m?.[1]?.slice(m[1].lastIndexOf("/") + 1);
+      if (!typeName || attempt >= 8 || !(await schema.findSymbol(typeName))) throw e;
+    }
+  }
+}

@@ -9,6 +9,8 @@ import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Code, RpcError, createDetail, createServer, type HandlerContext, type Server } from "../../src/index.js";
 import { BadRequestSchema } from "../../src/status/error-details.js";
+import { create } from "@bufbuild/protobuf";
+import { anyPack } from "@bufbuild/protobuf/wkt";
 import { createReflectionService } from "../../src/reflection/index.js";
 import { createHealthService, type HealthService } from "../../src/health/index.js";
 import { createUsersServer } from "../../examples/users/users-server.js";
@@ -314,6 +316,32 @@ describe("tsgrpc and a file with imports (well-known types, google/api, extensio
       const res = await cli(["call", target, "reflect.test.v1.Events/GetEvent", "-d", '{"id":"e1","at":"2024-05-06T07:08:09Z","kind":"KIND_ALARM","note":"n","code":"7"}']);
       assert.equal(res.code, 0, res.err);
       assert.deepEqual(jsonOut(res.out), [{ id: "e1", at: "2024-05-06T07:08:09Z", kind: "KIND_ALARM", note: "n", code: "7" }]);
+    } finally {
+      await server.close({ graceMs: 100 });
+      fixture.cleanup();
+    }
+  });
+
+  test("a type known only from an Any's type URL is fetched through reflection, both ways", async () => {
+    const fixture = buildReflectFixture();
+    const server = createServer();
+    const secret = fixture.registry.getMessage("reflect.test.v1.Secret")!;
+    // Given no body, the server answers with a Secret that the client has not seen yet.
+    const open = (e: { body?: unknown }) => (e.body ? e : { body: anyPack(secret, create(secret, { code: "7" } as never)) });
+    server.service(fixture.registry.getService("reflect.test.v1.Envelopes")!, { open } as never);
+    createReflectionService({ files: [fixture.registry.getFile("reflect/test/v1/secret.proto")!] }).register(server);
+    const target = `127.0.0.1:${(await server.listen("127.0.0.1:0")).port}`;
+    try {
+      const fresh = await cli(["call", target, "reflect.test.v1.Envelopes/Open", "-d", "{}"]);
+      assert.equal(fresh.code, 0, fresh.err);
+      assert.deepEqual(jsonOut(fresh.out), [{ body: { "@type": "type.googleapis.com/reflect.test.v1.Secret", code: "7" } }]);
+      const body = { "@type": "type.googleapis.com/reflect.test.v1.Secret", code: "42" };
+      const res = await cli(["call", target, "reflect.test.v1.Envelopes/Open", "-d", JSON.stringify({ body })]);
+      assert.equal(res.code, 0, res.err);
+      assert.deepEqual(jsonOut(res.out), [{ body }]);
+      const unknown = await cli(["call", target, "reflect.test.v1.Envelopes/Open", "-d", JSON.stringify({ body: { "@type": "type.googleapis.com/no.Such" } })]);
+      assert.equal(unknown.code, 64);
+      assert.match(unknown.err, /no\.Such is not in the type registry/);
     } finally {
       await server.close({ graceMs: 100 });
       fixture.cleanup();

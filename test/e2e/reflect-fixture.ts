@@ -63,6 +63,23 @@ service Events {
   rpc Follow(Event) returns (stream Event);
 }
 `,
+  "reflect/test/v1/envelope.proto": `syntax = "proto3";
+package reflect.test.v1;
+import "google/protobuf/any.proto";
+message Envelope {
+  google.protobuf.Any body = 1;
+}
+service Envelopes {
+  rpc Open(Envelope) returns (Envelope);
+}
+`,
+  // Imported by nothing: a client learns of it only from an Any's type URL.
+  "reflect/test/v1/secret.proto": `syntax = "proto3";
+package reflect.test.v1;
+message Secret {
+  string code = 1;
+}
+`,
 };
 
 /** The protos above written to a new folder (with google/api from google-proto-files), and compiled. */

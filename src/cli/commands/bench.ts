@@ -44,7 +44,7 @@ export async function benchCommand(ctx: CommandContext): Promise<number> {
   return withSession(ctx, benchUsage, async ({ metadata, timeoutMs, schema }) => {
     const method = await findMethod(schema, ctx.args[1]!);
     const requests: Uint8Array[] = [];
-    for await (const m of requestSource(flags.data, method.input, schema.registry(), io.stdin)) requests.push(toBinary(method.input, m as never));
+    for await (const m of requestSource(flags.data, method.input, schema, io.stdin)) requests.push(toBinary(method.input, m as never));
     if (requests.length > 1 && (method.methodKind === "unary" || method.methodKind === "server_streaming")) {
       throw new CliError(`${method.name} takes one request message, and -d holds ${requests.length}`);
     }

@@ -4,7 +4,7 @@ import { CliError } from "../cli-error.js";
 import { splitMethod, withSession, type CommandContext } from "../command-context.js";
 import { formatMetadata, printError } from "../print-error.js";
 import { requestSource } from "../request-source.js";
-import { findService, type Schema } from "../schema.js";
+import { findService, withTypes, type Schema } from "../schema.js";
 
 export const callUsage = "tsgrpc call <target> <package.Service/Method> [-d '<json>' | -d @]";
 
@@ -16,9 +16,8 @@ export async function callCommand(ctx: CommandContext): Promise<number> {
   if (ctx.args[1] === undefined) throw new CliError("no method given", { hint: `usage: ${callUsage}; \`tsgrpc list <target> <service>\` shows the methods` });
   return withSession(ctx, callUsage, async ({ channel, metadata, timeoutMs, schema }) => {
     const method = await findMethod(schema, ctx.args[1]!);
-    const registry = schema.registry();
     const { io, flags } = ctx;
-    const requests = requestSource(flags.data, method.input, registry, io.stdin);
+    const requests = requestSource(flags.data, method.input, schema, io.stdin);
     let inputError: unknown;
     const checked = (async function* () {
       try {
@@ -39,24 +38,27 @@ export async function callCommand(ctx: CommandContext): Promise<number> {
         : {}),
     };
     if (flags.verbose) io.err(`Method: /${method.parent.typeName}/${method.name} (${method.methodKind}, schema from ${schema.source})\n${formatMetadata("Request metadata", metadata)}`);
-    const print = (m: Message) => io.out(`${JSON.stringify(toJson(method.output, m as never, { registry, alwaysEmitImplicit: flags["emit-defaults"] === true }), null, 2)}\n`);
+    const print = async (m: Message) => {
+      const json = await withTypes(schema, (registry) => toJson(method.output, m as never, { registry, alwaysEmitImplicit: flags["emit-defaults"] === true }));
+      io.out(`${JSON.stringify(json, null, 2)}\n`);
+    };
     const fn = (createClient(method.parent, channel) as Record<string, (input: unknown, o: CallOptions) => unknown>)[method.localName]!;
     try {
       if (method.methodKind === "unary" || method.methodKind === "server_streaming") {
         const [first, ...rest] = await collect(checked, 2);
         if (rest.length) throw new CliError(`${method.name} takes one request message, and -d holds more`);
         const input = first ?? {};
-        if (method.methodKind === "unary") print((await fn(input, options)) as Message);
-        else for await (const m of fn(input, options) as AsyncIterable<Message>) print(m);
+        if (method.methodKind === "unary") await print((await fn(input, options)) as Message);
+        else for await (const m of fn(input, options) as AsyncIterable<Message>) await print(m);
       } else if (method.methodKind === "client_streaming") {
-        print((await fn(checked, options)) as Message);
+        await print((await fn(checked, options)) as Message);
       } else {
-        for await (const m of fn(checked, options) as AsyncIterable<Message>) print(m);
+        for await (const m of fn(checked, options) as AsyncIterable<Message>) await print(m);
       }
       if (flags.verbose) io.err("Status: OK\n");
       return 0;
     } catch (e) {
-      return printError(io, inputError ?? e, registry as Registry);
+      return printError(io, inputError ?? e, schema.registry() as Registry);
     }
   });
 }

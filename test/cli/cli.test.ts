@@ -327,7 +327,13 @@ describe("tsgrpc and a file with imports (well-known types, google/api, extensio
     const server = createServer();
     const secret = fixture.registry.getMessage("reflect.test.v1.Secret")!;
     // Given no body, the server answers with a Secret that the client has not seen yet.
-    const open = (e: { body?: unknown }) => (e.body ? e : { body: anyPack(secret, create(secret, { code: "7" } as never)) });
+    const open = (e: { body?: { typeUrl: string } }) => {
+      // A request the client can make without knowing Secret, answered with a Secret in the error details.
+      if (e.body?.typeUrl.endsWith("/google.protobuf.StringValue")) {
+        throw new RpcError(Code.PERMISSION_DENIED, "wrong code", { details: [createDetail(secret, { code: "hint" } as never)] });
+      }
+      return e.body ? e : { body: anyPack(secret, create(secret, { code: "7" } as never)) };
+    };
     server.service(fixture.registry.getService("reflect.test.v1.Envelopes")!, { open } as never);
     createReflectionService({ files: [fixture.registry.getFile("reflect/test/v1/secret.proto")!] }).register(server);
     const target = `127.0.0.1:${(await server.listen("127.0.0.1:0")).port}`;
@@ -339,6 +345,9 @@ describe("tsgrpc and a file with imports (well-known types, google/api, extensio
       const res = await cli(["call", target, "reflect.test.v1.Envelopes/Open", "-d", JSON.stringify({ body })]);
       assert.equal(res.code, 0, res.err);
       assert.deepEqual(jsonOut(res.out), [{ body }]);
+      const denied = await cli(["call", target, "reflect.test.v1.Envelopes/Open", "-d", JSON.stringify({ body: { "@type": "type.googleapis.com/google.protobuf.StringValue", value: "x" } })]);
+      assert.equal(denied.code, Code.PERMISSION_DENIED);
+      assert.match(denied.err, /Details:\n    reflect\.test\.v1\.Secret \{\n      "code": "hint"\n    \}/);
       const unknown = await cli(["call", target, "reflect.test.v1.Envelopes/Open", "-d", JSON.stringify({ body: { "@type": "type.googleapis.com/no.Such" } })]);
       assert.equal(unknown.code, 64);
       assert.match(unknown.err, /no\.Such is not in the type registry/);

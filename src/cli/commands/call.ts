@@ -1,5 +1,5 @@
 import { toJson, type DescMethod, type Message, type Registry } from "@bufbuild/protobuf";
-import { createClient, type CallOptions } from "../../index.js";
+import { RpcError, createClient, type CallOptions } from "../../index.js";
 import { CliError } from "../cli-error.js";
 import { splitMethod, withSession, type CommandContext } from "../command-context.js";
 import { formatMetadata, printError } from "../print-error.js";
@@ -58,6 +58,12 @@ export async function callCommand(ctx: CommandContext): Promise<number> {
       if (flags.verbose) io.err("Status: OK\n");
       return 0;
     } catch (e) {
+      // Details of the server's own types: load them (reflection) to print them decoded.
+      if (!inputError && e instanceof RpcError) {
+        for (const d of e.details) {
+          if (!d.type.startsWith("google.rpc.") && !schema.registry().getMessage(d.type)) await schema.findSymbol(d.type).catch(() => undefined);
+        }
+      }
       return printError(io, inputError ?? e, schema.registry() as Registry);
     }
   });

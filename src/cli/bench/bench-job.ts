@@ -29,7 +29,8 @@ export async function runBenchJob(job: BenchJob, onProgress?: ProgressFn): Promi
   if (!method) throw new Error(`bench job: no method ${job.service}/${job.method}`);
   const messages = job.requests.map((b) => fromBinary(method.input, b));
   const metadata = new Metadata(job.metadata);
-  const options: CallOptions = { ...(metadata.size ? { metadata } : {}), ...(job.timeoutMs !== undefined ? { timeoutMs: job.timeoutMs } : {}) };
+  // No handler's call to inherit a deadline from: skip the lookup on every call.
+  const options: CallOptions = { propagate: false, ...(metadata.size ? { metadata } : {}), ...(job.timeoutMs !== undefined ? { timeoutMs: job.timeoutMs } : {}) };
   const channels: Channel[] = [];
   try {
     for (let i = 0; i < job.connections; i++) channels.push(openChannel(job.target, job.flags));

@@ -19,6 +19,7 @@
 export { createServer } from "./server/create-server.js";
 export type { Server, ServerOptions, ServerTlsOptions, ListenOptions, ServiceOptions } from "./server/create-server.js";
 export type { ServerTlsUpdate } from "./server/server-tls.js";
+export type { RestOptions } from "./server/rest-options.js";
 export type { HandlerContext } from "./server/handler-context.js";
 export { createContextKey } from "./context-values.js";
 export type { ContextKey, ContextValues } from "./context-values.js";
@@ -27,6 +28,24 @@ export type { ServiceImpl, MethodImpl } from "./server/service-impl.js";
 export { createChannel } from "./client/channel.js";
 export type { Transport } from "./client/transport.js";
 export type { Channel, ChannelOptions, ChannelTlsOptions } from "./client/channel.js";
+export type { KeepaliveOptions } from "./client/check-channel-options.js";
+export type { Address, Resolver, ResolverFactory, ResolverListener, ResolverResult, ResolverTarget } from "./client/resolver/resolver.js";
+export { createDnsResolverFactory } from "./client/resolver/dns-resolver.js";
+export type { DnsResolverOptions } from "./client/resolver/dns-resolver.js";
+export type {
+  BalancerHelper,
+  BalancerSubchannel,
+  ConnectivityState,
+  LoadBalancer,
+  LoadBalancerFactory,
+  Picker,
+  PickResult,
+} from "./client/balancer/load-balancer.js";
+export { pickFirst } from "./client/balancer/pick-first.js";
+export { roundRobin } from "./client/balancer/round-robin.js";
+export { createConnectChannel } from "./client/connect-channel.js";
+export type { ConnectChannelOptions } from "./client/connect-channel.js";
+export type { CorsOptions } from "./server/cors.js";
 export { createClient } from "./client/create-client.js";
 export type { Client, ClientMethod, ClientOptions } from "./client/create-client.js";
 export type { CallOptions } from "./client/call-options.js";

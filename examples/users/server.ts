@@ -4,7 +4,8 @@ import { createUsersServer } from "./users-server.js";
 const port = Number(process.env.PORT ?? 50051);
 const host = process.env.HOST ?? "127.0.0.1";
 
-const { server } = createUsersServer();
+// REST/JSON transcoding of the google.api.http rules is on by default; this also serves their OpenAPI document.
+const { server } = createUsersServer({ rest: { openApiPath: "/openapi.json" } });
 const address = await server.listen({ host, port });
 console.log(`users example listening on ${address.host}:${address.port} (Ctrl-C stops it)`);
 

@@ -43,6 +43,14 @@ export function userService(store: UserStore): ServiceImpl<typeof UserService> {
       }
     },
 
+    async createUser(req) {
+      if (!req.name) throw new RpcError(Code.INVALID_ARGUMENT, "name must not be empty");
+      const id = store.nextId();
+      const user = { id, name: req.name, email: req.email };
+      store.users.set(id, user);
+      return user;
+    },
+
     async createUsers(requests) {
       const ids: string[] = [];
       for await (const r of requests) {

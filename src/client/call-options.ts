@@ -21,6 +21,12 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Absolute deadline (a `Date` or epoch milliseconds); the earlier of this and `timeoutMs` wins. */
   deadline?: Date | number;
+  /**
+   * Wait for a connection instead of failing at once with UNAVAILABLE while
+   * the channel cannot connect (TRANSIENT_FAILURE); the deadline still
+   * applies. Default false (fail fast), as in every gRPC.
+   */
+  waitForReady?: boolean;
   /** Aborting it cancels the call (RST_STREAM CANCEL); the call fails with CANCELLED. */
   signal?: AbortSignal;
   /**

@@ -1,6 +1,6 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Metadata, isReservedKey, type MetadataInit } from "../metadata/metadata.js";
-import { checkCompressionName, supportedEncodings } from "../internal/compression.js";
+import { checkCompressionName, supportedEncodings } from "../internal/compression-name.js";
 import { checkByteLimit } from "../internal/limits.js";
 import type { CallOptions } from "./call-options.js";
 
@@ -32,6 +32,9 @@ export function checkCallOptions(method: DescMethod, o: CallOptions | undefined)
   }
   if (o.metadata !== undefined && (typeof o.metadata !== "object" || o.metadata === null)) {
     throw misuse(method, `metadata must be a Metadata, an object or [key, value] pairs, got ${describe(o.metadata)}`);
+  }
+  if (o.waitForReady !== undefined && typeof o.waitForReady !== "boolean") {
+    throw misuse(method, `waitForReady must be a boolean, got ${describe(o.waitForReady)}`);
   }
   checkFunction(method, o.onHeader, "onHeader");
   checkFunction(method, o.onTrailer, "onTrailer");

@@ -2,7 +2,7 @@ import type { DescMessage, Message } from "@bufbuild/protobuf";
 import type { Codec } from "../codec/codec.js";
 import type { StreamRequest, StreamResponse, UnaryResponse } from "../interceptor.js";
 import { AsyncQueue } from "../internal/async-queue.js";
-import { findCompression, type Compression } from "../internal/compression.js";
+import type { Compression } from "../internal/compression.js";
 import { maxTimerMs } from "../internal/grpc-timeout.js";
 import { serializeMessage } from "../internal/message-codec.js";
 import { MessageReceiver, type MessageSink } from "../internal/message-receiver.js";
@@ -22,6 +22,8 @@ export interface ClientCallSettings {
   readonly codec: Codec;
   readonly maxReceiveBytes: number;
   readonly sendCompression: Compression | undefined;
+  /** The decompressor of a response encoding (a parameter, so that browser transports need no `node:zlib`). */
+  readonly findCompression: (encoding: string) => Compression | undefined;
   readonly deadline: number | undefined;
   readonly signal: AbortSignal | undefined;
   readonly onHeader: ((header: Metadata) => void) | undefined;
@@ -202,7 +204,7 @@ export class ClientCall implements ClientWireSink, MessageSink {
   headerReceived(encoding: string | undefined): void {
     if (this.#status !== undefined || this.#headerSeen) return;
     if (encoding !== undefined) {
-      this.#receiver.compression = findCompression(encoding);
+      this.#receiver.compression = this.#settings.findCompression(encoding);
       if (!this.#receiver.compression) {
         this.cancel(new RpcError(Code.INTERNAL, `server sent messages in unsupported encoding "${encoding}"`));
         return;

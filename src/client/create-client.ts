@@ -4,7 +4,7 @@ import { applyInterceptors, type CallFn, type Interceptor, type StreamResponse, 
 import { toMessage } from "../internal/message-codec.js";
 import type { CallOptions } from "./call-options.js";
 import type { Transport } from "./transport.js";
-import { inheritCall } from "../internal/deadline-propagation.js";
+import { inheritCall } from "../internal/call-scope.js";
 import { badRequest, callHeader, checkCallOptions, checkRequests } from "./check-call-options.js";
 import { rethrowWithCallerStack } from "../status/caller-stack.js";
 

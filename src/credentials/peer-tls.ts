@@ -1,4 +1,5 @@
 import type { Http2Session } from "node:http2";
+import type { Socket } from "node:net";
 import type { PeerCertificate as NodePeerCertificate, TLSSocket } from "node:tls";
 
 /** A certificate the peer presented, reduced to what authorization decisions use. */
@@ -46,6 +47,12 @@ export function peerTlsOf(session: Http2Session | undefined): PeerTlsInfo | unde
     cache.set(session, info);
   }
   return info ?? undefined;
+}
+
+/** The TLS facts of an HTTP/1.1 request's socket; undefined for plain text. @internal */
+export function peerTlsOfSocket(socket: Socket): PeerTlsInfo | undefined {
+  const tls = socket as TLSSocket;
+  return tls.encrypted ? readTls(tls, tls.alpnProtocol || undefined) : undefined;
 }
 
 function readTls(socket: TLSSocket, alpnProtocol: string | undefined): PeerTlsInfo {

@@ -3,8 +3,9 @@ import * as zlib from "node:zlib";
 import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 
-/** The encodings tsgrpc speaks besides `identity` (`doc/compression.md`). */
-export type CompressionName = "gzip" | "deflate";
+import type { CompressionName } from "./compression-name.js";
+
+export { checkCompressionName, supportedEncodings, type CompressionName } from "./compression-name.js";
 
 /** A message compression algorithm, named as in `grpc-encoding`. */
 export interface Compression {
@@ -55,14 +56,4 @@ export function findCompression(name: string): Compression | undefined {
   if (name === "gzip") return gzip;
   if (name === "deflate") return deflate;
   return undefined;
-}
-
-/** Every encoding tsgrpc can decode, for `grpc-accept-encoding`. */
-export const supportedEncodings: readonly CompressionName[] = ["gzip", "deflate"];
-
-/** Validates a user's compression option once, at construction. */
-export function checkCompressionName(name: string | undefined, where: string): CompressionName | undefined {
-  if (name === undefined || name === "identity") return undefined;
-  if (name === "gzip" || name === "deflate") return name;
-  throw new TypeError(`${where}: unsupported compression "${name}" (use "identity", "gzip" or "deflate")`);
 }

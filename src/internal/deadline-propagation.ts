@@ -1,10 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { setCallScopeLookup, type CallScope } from "./call-scope.js";
 
-/** What an outgoing call inherits from the incoming call it is made in (a handler's context). */
-export interface CallScope {
-  readonly deadline: number | undefined;
-  readonly signal: AbortSignal;
-}
+export type { CallScope } from "./call-scope.js";
 
 /**
  * The call a handler is serving, for the tsgrpc client calls it makes: they
@@ -20,6 +17,7 @@ export interface CallScope {
 const inbound = new AsyncLocalStorage<CallScope>();
 
 let channelsExist = false;
+let lookupInstalled = false;
 
 /** Called by `createChannel`: from now on handlers run in their call's context. */
 export function noteChannelCreated(): void {
@@ -33,6 +31,10 @@ export function propagationActive(): boolean {
 
 /** Runs `fn` (the interceptor chain and the handler) as part of the call of `ctx`. */
 export function runInCall<T>(ctx: CallScope, fn: () => T): T {
+  if (!lookupInstalled) {
+    lookupInstalled = true;
+    setCallScopeLookup(() => inbound.getStore());
+  }
   return inbound.run(ctx, fn);
 }
 
@@ -60,22 +62,5 @@ export function bindToCall<T>(ctx: CallScope, source: AsyncIterable<T>): AsyncIt
         throw: (e?: unknown) => inbound.run(ctx, () => it.throw?.(e) ?? Promise.reject(e)),
       };
     },
-  };
-}
-
-/**
- * The deadline and signal of an outgoing call: its own, combined with those
- * of the handler it is made in (if any): the earlier deadline wins, and
- * either signal cancels it. The handler's signal also fires when the handler
- * completes, so a call left running by a finished handler is cancelled.
- */
-export function inheritCall(deadline: number | undefined, signal: AbortSignal | undefined): { deadline: number | undefined; signal: AbortSignal | undefined } {
-  const ctx = inbound.getStore();
-  if (!ctx) return { deadline, signal };
-  const d = ctx.deadline;
-  const s = ctx.signal;
-  return {
-    deadline: d !== undefined && (deadline === undefined || d < deadline) ? d : deadline,
-    signal: signal ? AbortSignal.any([signal, s]) : s,
   };
 }

@@ -31,6 +31,8 @@ export function parseMessage(codec: Codec, schema: DescMessage, bytes: Uint8Arra
   try {
     return codec.decode(schema, bytes);
   } catch (e) {
+    // A codec that chose a status (REST transcoding's INVALID_ARGUMENT for a bad query) keeps it.
+    if (e instanceof RpcError) throw e;
     throw new RpcError(Code.INTERNAL, `could not parse ${schema.typeName}: ${(e as Error).message}`, { cause: e });
   }
 }

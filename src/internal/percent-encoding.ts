@@ -4,6 +4,7 @@
  */
 
 const hex = "0123456789ABCDEF";
+const utf8 = new TextEncoder();
 
 export function encodeGrpcMessage(message: string): string {
   let plain = true;
@@ -16,7 +17,7 @@ export function encodeGrpcMessage(message: string): string {
   }
   if (plain) return message;
   let out = "";
-  for (const byte of Buffer.from(message, "utf8")) {
+  for (const byte of utf8.encode(message)) {
     if (byte >= 0x20 && byte <= 0x7e && byte !== 0x25) out += String.fromCharCode(byte);
     else out += "%" + hex[byte >> 4] + hex[byte & 15];
   }
@@ -41,7 +42,7 @@ export function decodeGrpcMessage(text: string): string {
       bytes.push(c);
     } else {
       const cp = text.codePointAt(i)!;
-      for (const b of Buffer.from(String.fromCodePoint(cp), "utf8")) bytes.push(b);
+      for (const b of utf8.encode(String.fromCodePoint(cp))) bytes.push(b);
       if (cp > 0xffff) i++;
     }
   }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from "node:http2";
 import { Code, isCode } from "../status/code.js";
 import { decodeGrpcMessage, encodeGrpcMessage } from "./percent-encoding.js";
 import { encodeBinaryValue } from "../metadata/binary-header.js";
+import { decodeBase64 } from "./base64.js";
 import { decodeStatusDetails, encodeStatusDetails, type Detail } from "../status/details.js";
 
 /** A status as read from trailers. */
@@ -29,7 +30,7 @@ export function statusFromTrailers(trailers: IncomingHttpHeaders): ReceivedStatu
   const m = trailers["grpc-message"];
   if (typeof m === "string" && m.length > 0) message = decodeGrpcMessage(m);
   const d = trailers["grpc-status-details-bin"];
-  const details = typeof d === "string" && code !== Code.OK ? decodeStatusDetails(Buffer.from(d, "base64"), code) : [];
+  const details = typeof d === "string" && code !== Code.OK ? decodeStatusDetails(decodeBase64(d), code) : [];
   return { code, message, details };
 }
 

@@ -3,6 +3,8 @@
  * (`doc/PROTOCOL-HTTP2.md`, "Custom-Metadata").
  */
 
+import { decodeBase64, encodeBase64 } from "../internal/base64.js";
+
 const keyPattern = /^[0-9a-z_.-]+$/;
 
 /** Keys are lowercase `0-9 a-z _ - .`. */
@@ -26,10 +28,7 @@ export function isValidAsciiValue(value: string): boolean {
 
 /** Base64 without padding, as gRPC implementations should emit. */
 export function encodeBinaryValue(value: Uint8Array): string {
-  const b64 = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
-  let end = b64.length;
-  while (end > 0 && b64.charCodeAt(end - 1) === 61 /* = */) end--;
-  return b64.slice(0, end);
+  return encodeBase64(value, false);
 }
 
 const base64Pattern = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -45,7 +44,7 @@ export function decodeBinaryValues(text: string): Uint8Array[] | undefined {
   for (const raw of parts) {
     const part = raw.trim();
     if (!base64Pattern.test(part) || part.length % 4 === 1) return undefined;
-    out.push(new Uint8Array(Buffer.from(part, "base64")));
+    out.push(decodeBase64(part)!);
   }
   return out;
 }

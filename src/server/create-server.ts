@@ -4,7 +4,7 @@ import type { Interceptor } from "../interceptor.js";
 import { Code } from "../status/code.js";
 import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
 import { checkCompressionName, supportedEncodings, type CompressionName } from "../internal/compression.js";
-import { connectionWindowBytes, streamWindowBytes } from "../internal/transport/http2-connection.js";
+import { connectionWindowBytes, streamWindowBytes } from "../internal/transport/flow-control-windows.js";
 import type { Codec } from "../codec/codec.js";
 import { protoCodec } from "../codec/proto-codec.js";
 import { checkCodec } from "../codec/check-codec.js";
@@ -15,10 +15,14 @@ import { dispatchHttp2Stream, type ConnectionCheck, type DispatchSettings } from
 import { dispatchHttp1Request } from "./http1-dispatch.js";
 import { openHttpListener, type HttpListener } from "../internal/transport/http-listener.js";
 import { Router } from "./router.js";
+import { createCorsPolicy, type CorsOptions } from "./cors.js";
+import type { WebProtocolSettings } from "./web-dispatch.js";
 import { setServerInternals } from "./server-internals.js";
 import { createClientCertificateCheck, secureServerOptions, updateListenerTls, type ServerTlsUpdate } from "./server-tls.js";
 import { checkConnectionLimits } from "./request-header-limit.js";
 import type { ServiceImpl } from "./service-impl.js";
+import { checkRestOptions, type RestOptions } from "./rest-options.js";
+import { createOpenApiDocument } from "../transcoding/openapi.js";
 
 /** Options of a server, validated once in `createServer`. */
 export interface ServerOptions {
@@ -69,6 +73,39 @@ export interface ServerOptions {
    * refuse JSON. Requests in other content types get HTTP 415.
    */
   codecs?: Codec[];
+  /**
+   * HTTP/JSON transcoding of the methods' `google.api.http` rules (REST,
+   * as grpc-gateway does it, built in): `false` turns it off, `true` or
+   * `RestOptions` (OpenAPI document path, JSON registry) on. Default `true`:
+   * a rule is written in the `.proto` to be served, and a server whose
+   * services have none answers exactly as without it. With it off, non-gRPC
+   * requests get 405/415 as before.
+   */
+  rest?: boolean | RestOptions;
+  /**
+   * Answers gRPC-Web (gRPC's `doc/PROTOCOL-WEB.md`: `application/grpc-web`,
+   * `application/grpc-web-text`, `+proto` and `+json`) on every address,
+   * over HTTP/1.1 and HTTP/2, with the same handlers, interceptors and
+   * limits as gRPC: browsers and gRPC-Web clients need no proxy. Default
+   * true; false answers those requests 415 (405 for other methods), as for
+   * any content type the server does not read.
+   */
+  grpcWeb?: boolean;
+  /**
+   * Answers the Connect protocol (connectrpc.com/docs/protocol): unary POST
+   * (`application/proto`, `application/json`), unary GET for methods marked
+   * `idempotency_level = NO_SIDE_EFFECTS`, and streaming
+   * (`application/connect+proto`, `+json`), over HTTP/1.1 and HTTP/2
+   * (bidirectional streams need HTTP/2). Default true; false answers those
+   * requests 415 (405 for GET).
+   */
+  connect?: boolean;
+  /**
+   * Lets web pages of other origins call the server by gRPC-Web and Connect
+   * (CORS: preflights, allowed and exposed headers). Default: no CORS
+   * headers, so browsers only let pages of the server's own origin call it.
+   */
+  cors?: CorsOptions;
 }
 
 /** TLS settings of a listening address. */
@@ -167,6 +204,8 @@ export function createServer(options: ServerOptions = {}): Server {
     grpcWire: { maxReceiveBytes: settings.maxReceiveBytes, acceptEncodingHeader: settings.acceptEncodingHeader },
     codecs: checkCodecs(options.codecs),
     maxRequestHeaderBytes: limits.maxRequestHeaderBytes,
+    rest: checkRestOptions(options.rest, settings.maxReceiveBytes, () => JSON.stringify(createOpenApiDocument(router.services()))),
+    web: webProtocols(options),
   };
 
   const onSession = (session: http2.ServerHttp2Session) => {
@@ -210,18 +249,22 @@ export function createServer(options: ServerOptions = {}): Server {
       return router.services();
     },
     service(service, impl, serviceOptions) {
+      // HTTP rules are checked before anything is registered: a bad rule or a route conflict changes nothing.
+      const addRoutes = dispatch.rest && !router.services().some((s) => s.typeName === service.typeName) ? dispatch.rest.routes.prepare(service) : undefined;
       router.add(service, impl as Record<string, unknown>, [...serverInterceptors, ...(serviceOptions?.interceptors ?? [])]);
+      addRoutes?.();
       return server;
     },
     async listen(address) {
       if (closing) throw new Error("the server is closed");
       const where = typeof address === "string" ? parseListenAddress(address) : address;
-      const h2 = newHttp2Server(where.tls?.requireClientCert ? createClientCertificateCheck() : undefined);
+      const check = where.tls?.requireClientCert ? createClientCertificateCheck() : undefined;
+      const h2 = newHttp2Server(check);
       const listener = await openHttpListener({
         ...(where.path !== undefined ? { path: where.path } : { host: where.host ?? "127.0.0.1", port: where.port ?? 0 }),
         ...(where.tls ? { tls: secureServerOptions(where.tls) } : {}),
         http2: h2,
-        onHttp1Request: dispatchHttp1Request,
+        onHttp1Request: (req, res) => dispatchHttp1Request(req, res, dispatch, check),
       });
       if (closing) {
         await listener.close();
@@ -315,6 +358,18 @@ function notifyShutdown(listener: () => void): void {
   } catch (e) {
     console.error("tsgrpc: a shutdown listener failed:", e);
   }
+}
+
+function webProtocols(options: ServerOptions): WebProtocolSettings | undefined {
+  for (const name of ["grpcWeb", "connect"] as const) {
+    if (options[name] !== undefined && typeof options[name] !== "boolean") throw new TypeError(`createServer: ${name} must be a boolean`);
+  }
+  const web: WebProtocolSettings = {
+    grpcWeb: options.grpcWeb !== false,
+    connect: options.connect !== false,
+    cors: options.cors === undefined ? undefined : createCorsPolicy(options.cors),
+  };
+  return web.grpcWeb || web.connect || web.cors ? web : undefined;
 }
 
 function noop(): void {}

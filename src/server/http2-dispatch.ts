@@ -5,8 +5,12 @@ import { RpcError } from "../status/rpc-error.js";
 import { parseTimeout } from "../internal/grpc-timeout.js";
 import { grpcSubtype } from "../internal/grpc-content-type.js";
 import { GrpcServerWire, respondTrailersOnly, type GrpcWireSettings } from "../internal/transport/grpc-server-wire.js";
+import { http2Exchange } from "../internal/transport/http-exchange.js";
+import { dispatchWebRequest, type WebProtocolSettings } from "./web-dispatch.js";
 import { headerListBytes } from "./request-header-limit.js";
 import type { Router } from "./router.js";
+import { http2Exchange as http2RestExchange } from "../transcoding/rest-exchange.js";
+import { dispatchRest, type RestDispatchSettings } from "./rest-dispatch.js";
 import { ServerCall, type ServerCallSettings } from "./server-call.js";
 
 /** What the dispatch of every HTTP/2 stream of a server needs, settled in `createServer`. */
@@ -17,6 +21,10 @@ export interface DispatchSettings {
   /** Codecs by content subtype (`proto`, `json`). */
   readonly codecs: ReadonlyMap<string, Codec>;
   readonly maxRequestHeaderBytes: number;
+  /** HTTP/JSON transcoding, when the server has it on. */
+  readonly rest: RestDispatchSettings | undefined;
+  /** The protocols besides gRPC (gRPC-Web, Connect) and CORS; undefined when all are off. */
+  readonly web: WebProtocolSettings | undefined;
 }
 
 /** A reason to refuse every call of a connection (a client certificate that mTLS refuses), or null. */
@@ -48,12 +56,12 @@ export function dispatchHttp2Stream(
       respondTrailersOnly(stream, "application/grpc", undefined, new RpcError(Code.RESOURCE_EXHAUSTED, `request headers are larger than the server's limit of ${d.maxRequestHeaderBytes} bytes`));
       return;
     }
-    if (headers[":method"] !== "POST") {
-      stream.respond({ ":status": 405, allow: "POST" }, { endStream: true });
-      return;
-    }
-    if (grpc === undefined) {
-      refuseContentType(stream, "unsupported content-type: gRPC requests use application/grpc");
+    if (grpc === undefined || headers[":method"] !== "POST") {
+      // Not gRPC: gRPC-Web, Connect, a CORS preflight, REST, or nothing this server answers.
+      if (d.web && dispatchWebRequest(http2Exchange(stream, headers), d, d.web)) return;
+      if (grpc === undefined && d.rest && dispatchRest(http2RestExchange(stream, headers), d.rest, d.router, d.call)) return;
+      if (headers[":method"] !== "POST") stream.respond({ ":status": 405, allow: "POST" }, { endStream: true });
+      else refuseContentType(stream, "unsupported content-type: gRPC requests use application/grpc");
       return;
     }
     const codec = d.codecs.get(grpc || "proto");

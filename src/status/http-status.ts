@@ -1,4 +1,3 @@
-import { constants } from "node:http2";
 import { Code } from "./code.js";
 
 /**
@@ -25,16 +24,20 @@ export function codeFromHttpStatus(status: number): Code {
   }
 }
 
-/** The status a client reports for a stream reset with `rstCode` (`doc/PROTOCOL-HTTP2.md`, "Errors"). */
+/**
+ * The status a client reports for a stream reset with `rstCode`
+ * (`doc/PROTOCOL-HTTP2.md`, "Errors"; the codes are RFC 9113's, written as
+ * numbers so that this file loads in browsers too).
+ */
 export function codeFromRstCode(rstCode: number): Code {
   switch (rstCode) {
-    case constants.NGHTTP2_CANCEL:
+    case 8: // CANCEL
       return Code.CANCELLED;
-    case constants.NGHTTP2_REFUSED_STREAM:
+    case 7: // REFUSED_STREAM
       return Code.UNAVAILABLE;
-    case constants.NGHTTP2_ENHANCE_YOUR_CALM:
+    case 11: // ENHANCE_YOUR_CALM
       return Code.RESOURCE_EXHAUSTED;
-    case constants.NGHTTP2_INADEQUATE_SECURITY:
+    case 12: // INADEQUATE_SECURITY
       return Code.PERMISSION_DENIED;
     default:
       return Code.INTERNAL;

@@ -3,6 +3,7 @@ import { protoCodec } from "../codec/proto-codec.js";
 import { ClientCall, refusedBeforeStart } from "../client/client-call.js";
 import type { Transport } from "../client/transport.js";
 import type { Interceptor, StreamRequest } from "../interceptor.js";
+import { findCompression } from "../internal/compression.js";
 import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
 import { serializeMessage } from "../internal/message-codec.js";
 import type { ClientWire, ClientWireSink } from "../internal/transport/client-wire.js";
@@ -77,6 +78,7 @@ export function createInMemoryTransport(server: Server, options: InMemoryTranspo
         codec,
         maxReceiveBytes,
         sendCompression: undefined,
+        findCompression,
         deadline: req.deadline,
         signal: req.signal,
         onHeader: o.onHeader,

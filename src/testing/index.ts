@@ -21,3 +21,5 @@ export type { InMemoryTransportOptions } from "./in-memory-transport.js";
 export { createSocketPairTransport } from "./socket-pair-transport.js";
 export type { SocketPairTransportOptions } from "./socket-pair-transport.js";
 export { createDuplexPair } from "./duplex-pair.js";
+export { createManualResolver, createStaticResolver } from "./manual-resolver.js";
+export type { ManualResolver } from "./manual-resolver.js";

@@ -27,9 +27,8 @@ export function createSocketPairTransport(server: Server, options: SocketPairTra
   const target = "in-process";
   return createChannelTo(
     {
+      name: { scheme: "ipv4", authority: "", endpoint: "127.0.0.1:0", defaultPort: 80 },
       authority: "localhost",
-      host: "localhost",
-      port: 0,
       createConnection: () => {
         const [client, serverEnd] = createDuplexPair();
         internals.acceptHttp2(serverEnd);

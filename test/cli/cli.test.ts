@@ -14,6 +14,7 @@ import { anyPack } from "@bufbuild/protobuf/wkt";
 import { createReflectionService } from "../../src/reflection/index.js";
 import { createHealthService, type HealthService } from "../../src/health/index.js";
 import { createUsersServer } from "../../examples/users/users-server.js";
+import { UserService } from "../../examples/users/gen/users/v1/users_pb.js";
 import { EchoService, type EchoRequest } from "../gen/tsgrpc/test/v1/echo_pb.js";
 import { echoService } from "../e2e/echo-service.js";
 import { buildReflectFixture } from "../e2e/reflect-fixture.js";
@@ -59,7 +60,8 @@ describe("tsgrpc against the example server (reflection)", { timeout: 60_000 }, 
       "users.v1.UserService",
     ]);
     const methods = await cli(["list", target, "users.v1.UserService"]);
-    assert.deepEqual(methods.out.trim().split("\n"), ["users.v1.UserService/GetUser", "users.v1.UserService/ListUsers", "users.v1.UserService/CreateUsers", "users.v1.UserService/Chat"]);
+    assert.deepEqual(methods.out.trim().split("\n"), UserService.methods.map((m) => `users.v1.UserService/${m.name}`));
+    assert.ok(methods.out.includes("users.v1.UserService/Chat\n"));
     const unknown = await cli(["list", target, "users.v1.Nope"]);
     assert.equal(unknown.code, Code.UNIMPLEMENTED);
     assert.match(unknown.err, /unknown service "users.v1.Nope"[\s\S]*hint: the server has: .*users.v1.UserService/);
@@ -136,7 +138,7 @@ describe("tsgrpc against the example server (reflection)", { timeout: 60_000 }, 
   test("call: mistakes are explained", async () => {
     const method = await cli(["call", target, "users.v1.UserService/Nope"]);
     assert.equal(method.code, Code.UNIMPLEMENTED);
-    assert.match(method.err, /no method "Nope"\nhint: its methods: GetUser, ListUsers, CreateUsers, Chat/);
+    assert.ok(method.err.includes(`no method "Nope"\nhint: its methods: ${UserService.methods.map((m) => m.name).join(", ")}\n`), method.err);
     const json = await cli(["call", target, "users.v1.UserService/GetUser", "-d", '{"id":'] );
     assert.equal(json.code, 64);
     const field = await cli(["call", target, "users.v1.UserService/GetUser", "-d", '{"nope":1}']);
@@ -216,7 +218,7 @@ describe("tsgrpc without reflection: --proto, --protoset, and the hint", { timeo
     createHealthService().register(server);
     target = `127.0.0.1:${(await server.listen("127.0.0.1:0")).port}`;
     protoset = join(repoRoot, `.tmp-cli-echo-${process.pid}.binpb`);
-    execFileSync(join(repoRoot, "node_modules/.bin/buf"), ["build", "test/proto", "-o", protoset], { cwd: repoRoot });
+    execFileSync(join(repoRoot, "node_modules/.bin/buf"), ["build", "test/proto", "--path", "test/proto/tsgrpc/test", "-o", protoset], { cwd: repoRoot });
   });
   after(async () => {
     rmSync(protoset, { force: true });

@@ -35,7 +35,7 @@ test("plain text: gRPC over HTTP/1.1 is refused with 505, other requests with 40
     assert.equal(grpc.status, 505);
     assert.match(grpc.text, /gRPC requires HTTP\/2/);
     assert.equal((await post("application/grpc+proto")).status, 505);
-    assert.equal((await post("application/json")).status, 415);
+    assert.equal((await post("text/plain")).status, 415);
     assert.equal((await http1((cb) => http.get({ host: "127.0.0.1", port, path: "/", agent }, cb))).status, 405);
     const channel = createChannel(`http://127.0.0.1:${port}`);
     assert.equal((await createClient(EchoService, channel).unary({})).index, 5);

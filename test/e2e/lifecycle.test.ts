@@ -99,6 +99,13 @@ test("an idle channel does not keep the process alive", { timeout: 20_000 }, asy
     import { createChannel, createClient } from "./src/index.ts";
     import { EchoService } from "./test/gen/tsgrpc/test/v1/echo_pb.ts";
     await createClient(EchoService, createChannel("http://127.0.0.1:${port}")).unary({});
+    // Nor does one with keepalive pings, round_robin, and a backend that refuses connections (reconnect backoff).
+    const busy = createChannel("ipv4:127.0.0.1:${port},127.0.0.1:1", {
+      insecure: true,
+      keepalive: { timeMs: 10000, permitWithoutCalls: true },
+      serviceConfig: { loadBalancingConfig: [{ round_robin: {} }] },
+    });
+    await createClient(EchoService, busy).unary({});
     console.log("called");
   `;
   const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });

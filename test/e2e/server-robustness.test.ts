@@ -35,7 +35,7 @@ describe("server robustness", { timeout: 60_000 }, () => {
   });
 
   test("a non-gRPC content-type gets HTTP 415", async () => {
-    const r = await rawRequest(port, grpcHeaders(unary, { "content-type": "application/json" }), [Buffer.from("{}")]);
+    const r = await rawRequest(port, grpcHeaders(unary, { "content-type": "text/plain" }), [Buffer.from("{}")]);
     assert.equal(r.status, 415);
     const r2 = await rawRequest(port, grpcHeaders(unary, { "content-type": "application/grpcx" }), []);
     assert.equal(r2.status, 415);

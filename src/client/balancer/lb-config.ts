@@ -1,0 +1,41 @@
+import type { LoadBalancerFactory } from "./load-balancer.js";
+import { pickFirst } from "./pick-first.js";
+import { roundRobin } from "./round-robin.js";
+
+/** The policies every channel knows, by their gRPC names. */
+export const builtInBalancers: Readonly<Record<string, LoadBalancerFactory>> = {
+  pick_first: pickFirst,
+  round_robin: roundRobin,
+};
+
+/** A policy and its config, chosen from a service config's `loadBalancingConfig`. */
+export interface ChosenBalancer {
+  readonly name: string;
+  readonly factory: LoadBalancerFactory;
+  readonly config: unknown;
+}
+
+/**
+ * Chooses the first policy of `loadBalancingConfig` (a list of
+ * `{ policy_name: config }`) that the channel knows, as gRPC does;
+ * `pick_first` when the list is absent. A list naming no known policy is an
+ * error (a TypeError naming them).
+ */
+export function chooseBalancer(
+  loadBalancingConfig: readonly Readonly<Record<string, unknown>>[] | undefined,
+  custom: Readonly<Record<string, LoadBalancerFactory>> | undefined,
+): ChosenBalancer {
+  if (loadBalancingConfig === undefined || loadBalancingConfig.length === 0) {
+    return { name: "pick_first", factory: pickFirst, config: {} };
+  }
+  const names: string[] = [];
+  for (const entry of loadBalancingConfig) {
+    const keys = Object.keys(entry);
+    if (keys.length !== 1) throw new TypeError(`loadBalancingConfig: each entry names exactly one policy, got {${keys.join(", ")}}`);
+    const name = keys[0]!;
+    names.push(name);
+    const factory = (custom && Object.hasOwn(custom, name) ? custom[name] : undefined) ?? (Object.hasOwn(builtInBalancers, name) ? builtInBalancers[name] : undefined);
+    if (factory) return { name, factory, config: entry[name] ?? {} };
+  }
+  throw new TypeError(`loadBalancingConfig names no policy this channel knows (${names.join(", ")}); known: ${[...Object.keys(builtInBalancers), ...Object.keys(custom ?? {})].join(", ")}`);
+}

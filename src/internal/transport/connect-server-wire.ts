@@ -1,0 +1,218 @@
+import { Metadata, metadataFromHeaders } from "../../metadata/metadata.js";
+import { Code } from "../../status/code.js";
+import { RpcError } from "../../status/rpc-error.js";
+import { connectErrorJson, connectHttpStatus } from "../web/connect-status.js";
+import { ExchangeServerWire, type ExchangeWireInit } from "./exchange-server-wire.js";
+import type { HttpExchange } from "./http-exchange.js";
+import type { ServerWireSink } from "./server-wire.js";
+
+type Headers = Record<string, string | string[]>;
+
+/** The flag of Connect's end-of-stream message. */
+export const flagEndStream = 0x02;
+
+/** Request headers that belong to Connect or HTTP, not to the call's metadata. */
+const protocolHeaders = new Set([
+  "content-length",
+  "content-encoding",
+  "accept-encoding",
+  "accept",
+  "origin",
+  "referer",
+  "connection",
+  "keep-alive",
+  "connect-protocol-version",
+  "connect-timeout-ms",
+  "connect-content-encoding",
+  "connect-accept-encoding",
+]);
+
+function connectMetadata(exchange: HttpExchange): Metadata {
+  const md = metadataFromHeaders(exchange.headers as Headers);
+  for (const key of md.keys()) {
+    if (protocolHeaders.has(key) || key.startsWith("access-control-") || key.startsWith("sec-")) md.delete(key);
+  }
+  return md;
+}
+
+/**
+ * A Connect unary call (connectrpc.com/docs/protocol, "Unary"): the request
+ * body is the bare message (or, for GET, the `message` query parameter),
+ * compressed as `content-encoding` says; the response is the bare message
+ * with the trailers as `trailer-` headers, or an error as JSON with an HTTP
+ * status that matches its code. Headers and trailers leave together, so the
+ * wire holds the response headers until the call ends.
+ */
+export class ConnectUnaryServerWire extends ExchangeServerWire {
+  readonly #contentType: string;
+  /** The request message of a GET, already taken out of the query. */
+  readonly #getMessage: Uint8Array | undefined;
+  #header: Metadata | undefined;
+  #encoding: string | undefined;
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+
+  constructor(exchange: HttpExchange, contentType: string, init: ExchangeWireInit, getMessage?: Uint8Array) {
+    super(exchange, init);
+    this.#contentType = contentType;
+    this.#getMessage = getMessage;
+  }
+
+  requestMetadata(): Metadata {
+    return connectMetadata(this.exchange);
+  }
+
+  override start(sink: ServerWireSink, streaming: boolean): void {
+    if (this.#getMessage === undefined) {
+      super.start(sink, streaming);
+      return;
+    }
+    this.sink = sink;
+    this.exchange.onClose(() => this.onClose());
+    // A GET has no body, but its (empty) request side must still be read to its end for the stream to close.
+    this.exchange.body.on("error", noop).resume();
+    const message = this.#getMessage;
+    queueMicrotask(() => {
+      if (this.finished) return;
+      sink.message(message, this.requestEncoding !== undefined && message.byteLength > 0);
+      sink.requestEnd();
+    });
+  }
+
+  protected override onData(chunk: Buffer): void {
+    if (this.finished) return;
+    this.#bytes += chunk.byteLength;
+    if (this.#bytes > this.init.maxReceiveBytes) {
+      this.#chunks = [];
+      this.sink!.requestFailed(new RpcError(Code.RESOURCE_EXHAUSTED, `request body of more than ${this.init.maxReceiveBytes} bytes is larger than the limit`));
+      return;
+    }
+    this.#chunks.push(chunk);
+  }
+
+  protected override onRequestEnd(): void {
+    if (this.finished || this.exchange.closed) return;
+    const body = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
+    this.#chunks = [];
+    const sink = this.sink!;
+    // An empty body is the empty message, whatever the encoding says.
+    sink.message(body, this.requestEncoding !== undefined && body.byteLength > 0);
+    if (!this.finished) sink.requestEnd();
+  }
+
+  override sendHeader(header: Metadata | undefined, encoding: string | undefined): void {
+    this.#header = header;
+    this.#encoding = encoding;
+  }
+
+  override sendMessage(): Promise<void> | undefined {
+    // A unary response is one message, sent by finish().
+    return undefined;
+  }
+
+  finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array, lastCompressed?: boolean): void {
+    if (status || !last) {
+      this.finishWithoutResponse(status ?? new RpcError(Code.INTERNAL, "no response message"), this.#header, trailer);
+      return;
+    }
+    if (this.finished) return;
+    this.markFinished();
+    const h: Headers = { ...this.init.responseHeaders, "content-type": this.#contentType };
+    if (lastCompressed && this.#encoding) h["content-encoding"] = this.#encoding;
+    h["content-length"] = String(last.byteLength);
+    this.#header?.writeTo(h);
+    if (trailer) writePrefixed(h, trailer);
+    this.exchange.respond(200, h);
+    try {
+      this.exchange.out.end(last);
+    } catch {
+      // The client went away.
+    }
+  }
+
+  finishWithoutResponse(status: RpcError | null, header: Metadata | undefined, trailer: Metadata | undefined): void {
+    if (this.finished) return;
+    this.markFinished();
+    const error = status ?? new RpcError(Code.INTERNAL, "the call ended without a response message");
+    const body = Buffer.from(JSON.stringify(connectErrorJson(error.code, error.rawMessage, error.details)));
+    const h: Headers = { ...this.init.responseHeaders, "content-type": "application/json", "content-length": String(body.byteLength) };
+    header?.writeTo(h);
+    error.metadata.writeTo(h);
+    if (trailer) writePrefixed(h, trailer);
+    this.exchange.respond(connectHttpStatus(error.code), h);
+    try {
+      this.exchange.out.end(body);
+    } catch {
+      // The client went away.
+    }
+  }
+}
+
+/**
+ * A Connect streaming call (`application/connect+proto`, `+json`):
+ * length-prefixed messages both ways, compressed as
+ * `connect-content-encoding` says, and the status and trailers in a last
+ * JSON message with flag 0x02 (end of stream). The HTTP status is 200.
+ */
+export class ConnectStreamServerWire extends ExchangeServerWire {
+  readonly #contentType: string;
+  #headersSent = false;
+
+  constructor(exchange: HttpExchange, contentType: string, init: ExchangeWireInit) {
+    super(exchange, init);
+    this.#contentType = contentType;
+  }
+
+  requestMetadata(): Metadata {
+    return connectMetadata(this.exchange);
+  }
+
+  sendHeader(header: Metadata | undefined, encoding: string | undefined): void {
+    this.#respond(header, encoding);
+  }
+
+  #respond(header: Metadata | undefined, encoding: string | undefined): void {
+    if (this.#headersSent) return;
+    this.#headersSent = true;
+    const h: Headers = { ...this.init.responseHeaders, "content-type": this.#contentType };
+    if (encoding) h["connect-content-encoding"] = encoding;
+    header?.writeTo(h);
+    this.exchange.respond(200, h);
+  }
+
+  finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array, lastCompressed?: boolean): void {
+    if (this.finished) return;
+    this.markFinished();
+    if (this.exchange.closed) return;
+    if (last) this.writeFrame(last, lastCompressed ? 1 : 0, false);
+    this.writeFrame(endStreamMessage(status, trailer), flagEndStream, true);
+  }
+
+  finishWithoutResponse(status: RpcError | null, header: Metadata | undefined, trailer: Metadata | undefined): void {
+    if (this.finished) return;
+    this.#respond(header, undefined);
+    this.finish(status, trailer);
+  }
+}
+
+/** Connect's end-of-stream message: `{"error": …, "metadata": {key: [values]}}`. */
+export function endStreamMessage(status: RpcError | null, trailer: Metadata | undefined): Uint8Array {
+  const json: Record<string, unknown> = {};
+  if (status) json.error = connectErrorJson(status.code, status.rawMessage, status.details);
+  const md = new Metadata(trailer);
+  if (status) md.merge(status.metadata);
+  if (md.size > 0) {
+    const h: Headers = {};
+    md.writeTo(h);
+    json.metadata = Object.fromEntries(Object.entries(h).map(([k, v]) => [k, typeof v === "string" ? [v] : v]));
+  }
+  return Buffer.from(JSON.stringify(json));
+}
+
+function writePrefixed(h: Headers, trailer: Metadata): void {
+  const t: Headers = {};
+  trailer.writeTo(t);
+  for (const k in t) h[`trailer-${k}`] = t[k]!;
+}
+
+function noop(): void {}

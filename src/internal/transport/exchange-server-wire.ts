@@ -1,0 +1,159 @@
+import type { Codec } from "../../codec/codec.js";
+import type { PeerTlsInfo } from "../../credentials/peer-tls.js";
+import type { Metadata } from "../../metadata/metadata.js";
+import { Code } from "../../status/code.js";
+import { RpcError } from "../../status/rpc-error.js";
+import { EnvelopeReader, encodeEnvelope, flagCompressed, writeEnvelope } from "../envelope.js";
+import { Base64StreamDecoder } from "../web/base64-stream.js";
+import { DrainWaiter } from "./drain-waiter.js";
+import type { HttpExchange } from "./http-exchange.js";
+import type { ServerWire, ServerWireSink } from "./server-wire.js";
+
+/** Bytes of response messages queued on a stream past which each write waits to be flushed. */
+const queuedBytesLimit = 2048;
+
+/** What a wire over an `HttpExchange` learns from the request's headers (parsed by the dispatch). */
+export interface ExchangeWireInit {
+  readonly codec: Codec;
+  readonly timeoutMs: number | undefined;
+  readonly requestEncoding: string | undefined;
+  readonly acceptEncoding: string;
+  /** Largest request message, in bytes (before decompression). */
+  readonly maxReceiveBytes: number;
+  /** Headers every response carries besides the protocol's own (CORS). */
+  readonly responseHeaders: Readonly<Record<string, string>>;
+  /** Base64 bodies both ways (`application/grpc-web-text`). */
+  readonly text?: boolean;
+}
+
+/**
+ * What the wires of the protocols that frame messages over any HTTP
+ * version share (gRPC-Web, Connect streaming): reading length-prefixed
+ * messages from the request body, writing them with backpressure, and
+ * noticing a client that goes away. How headers and the status are sent is
+ * each protocol's.
+ */
+export abstract class ExchangeServerWire implements ServerWire {
+  readonly codec: Codec;
+  readonly timeoutMs: number | undefined;
+  readonly requestEncoding: string | undefined;
+  readonly acceptEncoding: string;
+  protected readonly exchange: HttpExchange;
+  protected readonly init: ExchangeWireInit;
+  /** Set once the response is complete (or the client gone): nothing more is read or written. */
+  protected finished = false;
+  protected sink: ServerWireSink | undefined;
+  #reader: EnvelopeReader | undefined;
+  #text: Base64StreamDecoder | undefined;
+  #drain: DrainWaiter | undefined;
+
+  constructor(exchange: HttpExchange, init: ExchangeWireInit) {
+    this.exchange = exchange;
+    this.init = init;
+    this.codec = init.codec;
+    this.timeoutMs = init.timeoutMs;
+    this.requestEncoding = init.requestEncoding;
+    this.acceptEncoding = init.acceptEncoding;
+    if (init.text) this.#text = new Base64StreamDecoder();
+  }
+
+  get peer(): string {
+    return this.exchange.peer;
+  }
+
+  get tls(): PeerTlsInfo | undefined {
+    return this.exchange.tls;
+  }
+
+  abstract requestMetadata(): Metadata;
+  abstract sendHeader(header: Metadata | undefined, encoding: string | undefined): void;
+  abstract finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array, lastCompressed?: boolean): void;
+  abstract finishWithoutResponse(status: RpcError | null, header: Metadata | undefined, trailer: Metadata | undefined): void;
+
+  start(sink: ServerWireSink, _streaming: boolean): void {
+    this.sink = sink;
+    const body = this.exchange.body;
+    body.on("data", (chunk: Buffer) => this.onData(chunk));
+    // A reset also ends the body on HTTP/2, before the stream says it was reset: look a turn later.
+    body.on("end", () => setImmediate(() => this.onRequestEnd()));
+    body.on("error", noop);
+    this.exchange.onClose(() => this.onClose());
+  }
+
+  pause(): void {
+    this.exchange.body.pause();
+  }
+
+  resume(): void {
+    this.exchange.body.resume();
+  }
+
+  sendMessage(payload: Uint8Array, compressed: boolean): Promise<void> | undefined {
+    if (this.finished) return undefined;
+    const out = this.exchange.out;
+    const flags = compressed ? flagCompressed : 0;
+    if (out.writableLength >= queuedBytesLimit) {
+      return (this.#drain ??= new DrainWaiter()).flushed((done) => this.writeFrame(payload, flags, false, done));
+    }
+    if (this.writeFrame(payload, flags, false)) return undefined;
+    return (this.#drain ??= new DrainWaiter()).wait(out);
+  }
+
+  /** Writes one length-prefixed frame (base64 in text mode), and ends the body when `end`. */
+  protected writeFrame(payload: Uint8Array, flags: number, end: boolean, written?: () => void): boolean {
+    const out = this.exchange.out;
+    try {
+      if (!this.init.text) return writeEnvelope(out, payload, flags, end, written);
+      // Each frame is its own padded base64 text: the protocol lets a body be several.
+      const text = encodeEnvelope(payload, flags).toString("base64");
+      if (end) {
+        out.end(text);
+        return true;
+      }
+      return written ? out.write(text, written) : out.write(text);
+    } catch {
+      // The client went away: its 'close' ends the call.
+      return true;
+    }
+  }
+
+  /** Marks the response complete; nothing more is read or written. */
+  protected markFinished(): void {
+    this.finished = true;
+    this.#drain?.release();
+  }
+
+  protected onData(chunk: Buffer): void {
+    if (this.finished) return;
+    let envelopes;
+    try {
+      const bytes = this.#text ? this.#text.push(chunk) : chunk;
+      envelopes = (this.#reader ??= new EnvelopeReader(this.init.maxReceiveBytes)).push(bytes);
+    } catch (e) {
+      this.sink!.requestFailed(RpcError.from(e, Code.INTERNAL));
+      return;
+    }
+    const sink = this.sink!;
+    for (let i = 0; i < envelopes.length; i++) {
+      if (this.finished) return;
+      sink.message(envelopes[i]!.data, envelopes[i]!.flags === flagCompressed);
+    }
+  }
+
+  protected onRequestEnd(): void {
+    if (this.finished || this.exchange.closed) return;
+    if (this.#reader?.partial || this.#text?.partial) {
+      this.sink!.requestFailed(new RpcError(Code.INTERNAL, "protocol error: the request body ended in the middle of a message"));
+    } else {
+      this.sink!.requestEnd();
+    }
+  }
+
+  protected onClose(): void {
+    if (this.finished) return;
+    this.markFinished();
+    this.sink!.closed(new RpcError(Code.CANCELLED, "the client went away before the call completed"));
+  }
+}
+
+function noop(): void {}

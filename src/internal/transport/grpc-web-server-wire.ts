@@ -1,0 +1,89 @@
+import { metadataFromHeaders, type Metadata } from "../../metadata/metadata.js";
+import type { RpcError } from "../../status/rpc-error.js";
+import { writeStatus } from "../status-trailers.js";
+import { ExchangeServerWire, type ExchangeWireInit } from "./exchange-server-wire.js";
+import type { HttpExchange } from "./http-exchange.js";
+
+type Headers = Record<string, string | string[]>;
+
+/** The flag of gRPC-Web's trailer frame. */
+export const flagTrailer = 0x80;
+
+/** Request headers that belong to gRPC-Web or HTTP, not to the call's metadata. */
+const protocolHeaders = new Set(["x-grpc-web", "content-length", "accept", "accept-encoding", "origin", "referer", "connection", "keep-alive"]);
+
+/** What the gRPC-Web wires of a server share. */
+export interface GrpcWebWireSettings {
+  /** The server's `grpc-accept-encoding`: `identity,gzip,deflate`. */
+  readonly acceptEncodingHeader: string;
+}
+
+/**
+ * gRPC-Web (gRPC's `doc/PROTOCOL-WEB.md`) on one HTTP/1.1 or HTTP/2
+ * exchange: gRPC's framing and headers, but the status travels in a last
+ * length-prefixed frame (flag 0x80) of HTTP/1-style header lines instead of
+ * HTTP trailers, or in the response headers when nothing else is sent. In
+ * text mode (`application/grpc-web-text`) both bodies are base64.
+ */
+export class GrpcWebServerWire extends ExchangeServerWire {
+  readonly #contentType: string;
+  readonly #settings: GrpcWebWireSettings;
+
+  constructor(exchange: HttpExchange, contentType: string, init: ExchangeWireInit, settings: GrpcWebWireSettings) {
+    super(exchange, init);
+    this.#contentType = contentType;
+    this.#settings = settings;
+  }
+
+  requestMetadata(): Metadata {
+    const md = metadataFromHeaders(this.exchange.headers as Headers);
+    for (const key of protocolHeaders) md.delete(key);
+    for (const key of md.keys()) if (key.startsWith("access-control-") || key.startsWith("sec-")) md.delete(key);
+    return md;
+  }
+
+  sendHeader(header: Metadata | undefined, encoding: string | undefined): void {
+    const h: Headers = { ...this.init.responseHeaders, "content-type": this.#contentType, "grpc-accept-encoding": this.#settings.acceptEncodingHeader };
+    if (encoding) h["grpc-encoding"] = encoding;
+    header?.writeTo(h);
+    this.exchange.respond(200, h);
+  }
+
+  finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array, lastCompressed?: boolean): void {
+    if (this.finished) return;
+    this.markFinished();
+    if (this.exchange.closed) return;
+    if (last) this.writeFrame(last, lastCompressed ? 1 : 0, false);
+    const t: Headers = {};
+    writeStatusFields(t, status, trailer);
+    this.writeFrame(trailerBlock(t), flagTrailer, true);
+  }
+
+  finishWithoutResponse(status: RpcError | null, header: Metadata | undefined, trailer: Metadata | undefined): void {
+    if (this.finished) return;
+    this.markFinished();
+    // Trailers-only: the status in the response headers, and an empty body.
+    const h: Headers = { ...this.init.responseHeaders, "content-type": this.#contentType, "grpc-accept-encoding": this.#settings.acceptEncodingHeader };
+    header?.writeTo(h);
+    writeStatusFields(h, status, trailer);
+    this.exchange.respond(200, h, true);
+  }
+}
+
+function writeStatusFields(h: Headers, status: RpcError | null, trailer: Metadata | undefined): void {
+  if (status) writeStatus(h, status.code, status.rawMessage, status.details);
+  else h["grpc-status"] = "0";
+  trailer?.writeTo(h);
+  status?.metadata.writeTo(h);
+}
+
+/** Trailers as gRPC-Web's trailer frame carries them: `name: value` lines, CRLF-terminated. */
+export function trailerBlock(trailers: Headers): Uint8Array {
+  let text = "";
+  for (const name in trailers) {
+    const value = trailers[name]!;
+    if (typeof value === "string") text += `${name}: ${value}\r\n`;
+    else for (const v of value) text += `${name}: ${v}\r\n`;
+  }
+  return Buffer.from(text, "latin1");
+}

@@ -1,0 +1,132 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { ServerHttp2Stream } from "node:http2";
+import type { Readable, Writable } from "node:stream";
+import { peerTlsOf, peerTlsOfSocket, type PeerTlsInfo } from "../../credentials/peer-tls.js";
+
+/**
+ * One HTTP request and its response, whatever the HTTP version: what the
+ * protocols made for HTTP/1.1 as much as HTTP/2 (gRPC-Web, Connect) need
+ * from it. gRPC itself does not go through this: it needs HTTP/2 trailers,
+ * and its wire works on the HTTP/2 stream directly.
+ */
+export interface HttpExchange {
+  readonly method: string;
+  /** The path, without the query. */
+  readonly path: string;
+  /** The query, without the `?`; empty when none. */
+  readonly query: string;
+  /** Request headers, lowercase names. */
+  readonly headers: IncomingHttpHeaders;
+  /** `http/1.1` or `h2`. */
+  readonly httpVersion: "http/1.1" | "h2";
+  /** The client's address, `ip:port` (`[v6]:port`). */
+  readonly peer: string;
+  /** The TLS connection the request came in on, or undefined. */
+  readonly tls: PeerTlsInfo | undefined;
+  /** The request body. */
+  readonly body: Readable;
+  /** The response body: write it after `respond`. */
+  readonly out: Writable;
+  /** Whether the response head is out. */
+  readonly headersSent: boolean;
+  /** Whether the exchange is over (response complete, or the connection or stream gone). */
+  readonly closed: boolean;
+  /** Sends the response head; `end` when there is no body. Does nothing once the exchange is closed. */
+  respond(status: number, headers: Record<string, string | string[]>, end?: boolean): void;
+  /** Calls `fn` once when the exchange closes, complete or not; `complete` tells whether the response was sent in full. */
+  onClose(fn: (complete: boolean) => void): void;
+  /** Gives up on the exchange (a reset on HTTP/2, a destroyed connection on HTTP/1.1). */
+  abort(): void;
+}
+
+/** An HTTP/2 stream as an exchange. */
+export function http2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): HttpExchange {
+  const [path, query] = splitPath(String(headers[":path"] ?? ""));
+  const socket = stream.session?.socket;
+  return {
+    method: String(headers[":method"] ?? ""),
+    path,
+    query,
+    headers,
+    httpVersion: "h2",
+    peer: socket ? formatPeer(socket.remoteAddress, socket.remotePort) : "",
+    get tls() {
+      return peerTlsOf(stream.session);
+    },
+    body: stream,
+    out: stream,
+    get headersSent() {
+      return stream.headersSent;
+    },
+    get closed() {
+      return stream.closed || stream.destroyed;
+    },
+    respond(status, h, end = false) {
+      if (stream.closed || stream.destroyed || stream.headersSent) return;
+      try {
+        stream.respond({ ...h, ":status": status }, { endStream: end });
+      } catch {
+        // The stream closed under us: its 'close' tells the owner.
+      }
+    },
+    onClose(fn) {
+      stream.once("close", () => fn(stream.writableFinished && !stream.rstCode));
+    },
+    abort() {
+      if (!stream.closed && !stream.destroyed) stream.close(8 /* CANCEL */);
+    },
+  };
+}
+
+/** An HTTP/1.1 request and its response as an exchange. */
+export function http1Exchange(req: IncomingMessage, res: ServerResponse): HttpExchange {
+  const [path, query] = splitPath(req.url ?? "");
+  const socket = req.socket;
+  let tls: PeerTlsInfo | undefined | null = null;
+  return {
+    method: req.method ?? "",
+    path,
+    query,
+    headers: req.headers,
+    httpVersion: "http/1.1",
+    peer: formatPeer(socket.remoteAddress, socket.remotePort),
+    get tls() {
+      if (tls === null) tls = peerTlsOfSocket(socket);
+      return tls;
+    },
+    body: req,
+    out: res,
+    get headersSent() {
+      return res.headersSent;
+    },
+    get closed() {
+      return res.writableFinished || res.destroyed || socket.destroyed;
+    },
+    respond(status, h, end = false) {
+      if (res.headersSent || res.destroyed) return;
+      try {
+        res.writeHead(status, h);
+        if (end) res.end();
+      } catch {
+        // The connection went away: its 'close' tells the owner.
+      }
+    },
+    onClose(fn) {
+      res.once("close", () => fn(res.writableFinished));
+    },
+    abort() {
+      // HTTP/1.1 has no way to end one response early but to drop the connection.
+      socket.destroy();
+    },
+  };
+}
+
+function splitPath(url: string): [string, string] {
+  const q = url.indexOf("?");
+  return q < 0 ? [url, ""] : [url.slice(0, q), url.slice(q + 1)];
+}
+
+function formatPeer(address: string | undefined, port: number | undefined): string {
+  const a = address ?? "";
+  return `${a.includes(":") ? `[${a}]` : a}:${port ?? 0}`;
+}

@@ -1,5 +1,5 @@
-import { createFileRegistry, create, fromBinary, type DescFile, type DescService, type FileRegistry, type Registry } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
+import { clone, createFileRegistry, create, fromBinary, type DescFile, type DescService, type FileRegistry, type Registry } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import type { Channel, Metadata } from "../index.js";
 import { CliError } from "./cli-error.js";
 import { fillJsonNames, repairDescriptors, topLevelNames } from "./descriptor-repair.js";
@@ -58,9 +58,16 @@ function fileSchema(flags: Flags): Schema {
 function reflectionSchema(client: ReflectionClient): Schema {
   const files = new Map<string, FileDescriptorProto>();
   let registry: FileRegistry | undefined;
+  /** Adds the files not known yet; true if there was one. */
   const add = (list: FileDescriptorProto[] | undefined) => {
-    for (const f of list ?? []) if (!files.has(f.name)) (files.set(f.name, f), (registry = undefined));
-    return list !== undefined;
+    let added = false;
+    for (const f of list ?? []) {
+      if (files.has(f.name)) continue;
+      files.set(f.name, f);
+      registry = undefined;
+      added = true;
+    }
+    return added;
   };
   /** Fetches what the loaded files import or refer to, until nothing is missing (see descriptor-repair.ts). */
   const complete = async () => {
@@ -69,7 +76,7 @@ function reflectionSchema(client: ReflectionClient): Schema {
       for (const f of [...files.values()]) {
         for (const dep of f.dependency) {
           if (files.has(dep)) continue;
-          const got = wellKnownFiles.has(dep) ? [wellKnownFiles.get(dep)!.proto] : await client.fileByFilename(dep);
+          const got = wellKnownFiles.has(dep) ? [clone(FileDescriptorProtoSchema, wellKnownFiles.get(dep)!.proto)] : await client.fileByFilename(dep);
           if (!got) throw new CliError(`the server's reflection cannot find "${dep}", which ${f.name} imports`);
           progress = add(got) || progress;
         }
@@ -82,7 +89,8 @@ function reflectionSchema(client: ReflectionClient): Schema {
         for (const type of candidates) {
           // The well-known types come from @bufbuild/protobuf, whole, rather than as a server may rebuild them.
           const wkt = wellKnownFileOf(type);
-          got = wkt ? [wkt.proto] : await client.fileContainingSymbol(type);
+          // (Copied: the repairs below change the files they are given.)
+          got = wkt ? [clone(FileDescriptorProtoSchema, wkt.proto)] : await client.fileContainingSymbol(type);
           if (got) break;
         }
         if (got) progress = add(got) || progress;
@@ -104,11 +112,14 @@ function reflectionSchema(client: ReflectionClient): Schema {
       const name = symbol.replace(/^\./, "");
       const known = fileOfSymbol(current(), name);
       if (known) return known;
-      if (!add(await client.fileContainingSymbol(name))) {
+      let found = await client.fileContainingSymbol(name);
+      if (!found) {
         // A method: ask for its service.
         const dot = name.lastIndexOf(".");
-        if (dot < 0 || !add(await client.fileContainingSymbol(name.slice(0, dot)))) return undefined;
+        if (dot > 0) found = await client.fileContainingSymbol(name.slice(0, dot));
+        if (!found) return undefined;
       }
+      add(found);
       await complete();
       return fileOfSymbol(current(), name);
     },

@@ -42,6 +42,7 @@ Connection and call:
 Schema (default: the server's reflection, v1 or v1alpha):
   --proto FILE -I DIR         .proto files (compiled with buf, or protoc), import paths
   --protoset FILE             a FileDescriptorSet (buf build -o image.binpb)
+                              (list and describe then need no target)
 
 bench:
   -c, --concurrency N         calls in flight at once (default 50)

@@ -235,6 +235,10 @@ describe("tsgrpc without reflection: --proto, --protoset, and the hint", { timeo
     assert.equal((await cli(["list", target, "--protoset", protoset])).out, "tsgrpc.test.v1.EchoService\n");
     const res = await cli(["call", target, "tsgrpc.test.v1.EchoService/ServerStream", "--protoset", protoset, "-d", '{"responseCount":2,"payload":"AQ=="}']);
     assert.deepEqual(jsonOut(res.out), [{ payload: "AQ==" }, { payload: "AQ==", index: 1 }]);
+    // No server needed to list or describe what a file holds.
+    assert.equal((await cli(["list", "--protoset", protoset])).out, "tsgrpc.test.v1.EchoService\n");
+    assert.match((await cli(["describe", "--protoset", protoset, "tsgrpc.test.v1.EchoRequest"])).out, /message EchoRequest \{\n  bytes payload = 1;/);
+    assert.match((await cli(["list", "--protoset", protoset, "tsgrpc.test.v1.EchoService"])).out, /^tsgrpc\.test\.v1\.EchoService\/Unary$/m);
     const bad = await cli(["list", target, "--protoset", join(repoRoot, "package.json")]);
     assert.equal(bad.code, 64);
     assert.match(bad.err, /is not a FileDescriptorSet/);

@@ -1,5 +1,5 @@
 import type { CommandContext } from "../command-context.js";
-import { withSession } from "../command-context.js";
+import { offlineArgs, withSession } from "../command-context.js";
 import { CliError } from "../cli-error.js";
 import { renderProto } from "../render-proto.js";
 import type { Schema } from "../schema.js";
@@ -10,6 +10,7 @@ const kinds = { service: "a service", rpc: "a method", message: "a message", enu
 
 /** Prints a service, method, message, enum or extension as .proto source (every service without a symbol). */
 export async function describeCommand(ctx: CommandContext): Promise<number> {
+  ctx = offlineArgs(ctx) ?? ctx;
   return withSession(ctx, describeUsage, async ({ schema }) => {
     const symbols = ctx.args[1] !== undefined ? [ctx.args[1]] : (await schema.listServices()).sort();
     for (const symbol of symbols) {

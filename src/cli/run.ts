@@ -20,12 +20,11 @@ const commands: Record<string, { run: (ctx: CommandContext) => Promise<number>; 
 export const version = "0.1.0";
 
 export function helpText(): string {
-  const width = Math.max(...Object.values(commands).map((c) => c.usage.length));
   return `tsgrpc ${version}: talk to gRPC servers from the command line
 
 Commands:
 ${Object.values(commands)
-  .map((c) => `  ${c.usage.padEnd(width)}  ${c.about}`)
+  .map((c) => `  ${c.usage}\n      ${c.about}`)
   .join("\n")}
 
 Target: host:port (plain text on loopback addresses, TLS elsewhere), http://host:port,

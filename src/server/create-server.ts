@@ -158,6 +158,14 @@ export interface Server {
   /** The registered services, in registration order (for reflection, health and listings). */
   readonly services: readonly DescService[];
   /**
+   * Calls `listener` once, synchronously, when `close()` starts (before
+   * connections are told to go away), e.g. to report NOT_SERVING to health
+   * checks. Called at once if the server is already closing. Returns a
+   * function that removes the listener. A listener that throws is reported
+   * to `console.error` and does not stop the shutdown.
+   */
+  onShutdown(listener: () => void): () => void;
+  /**
    * Replaces the key and certificate (and, if given, the client CAs) of
    * every TLS address, for certificate rotation without a restart.
    * Connections made afterwards use them; open ones keep theirs. Throws a
@@ -199,6 +207,7 @@ export function createServer(options: ServerOptions = {}): Server {
   const listeners: HttpListener[] = [];
   const tlsListeners = new Map<HttpListener, ServerTlsOptions>();
   const connections = new ConnectionManager(checkConnectionOptions(options));
+  const shutdownListeners = new Set<() => void>();
   let closing = false;
 
   const dispatch: DispatchSettings = {
@@ -282,9 +291,22 @@ export function createServer(options: ServerOptions = {}): Server {
       if (tlsListeners.size === 0) throw new TypeError("updateTls: the server has no TLS address");
       for (const [listener, current] of tlsListeners) tlsListeners.set(listener, updateListenerTls(listener, current, tls));
     },
+    onShutdown(listener) {
+      if (typeof listener !== "function") throw new TypeError("onShutdown: the listener must be a function");
+      if (closing) {
+        notifyShutdown(listener);
+        return noop;
+      }
+      const once = () => listener();
+      shutdownListeners.add(once);
+      return () => void shutdownListeners.delete(once);
+    },
     async close(closeOptions) {
       const graceMs = closeOptions?.graceMs ?? 10_000;
+      const starting = !closing;
       closing = true;
+      if (starting) for (const listener of [...shutdownListeners]) notifyShutdown(listener);
+      shutdownListeners.clear();
       const stopped = listeners.map((l) => l.close());
       // Graceful GOAWAY (two of them: requests already on their way are still served).
       connections.shutdown();
@@ -344,6 +366,14 @@ function checkCodecs(codecs: Codec[] | undefined): Map<string, Codec> {
     byName.set(codec.name, codec);
   }
   return byName;
+}
+
+function notifyShutdown(listener: () => void): void {
+  try {
+    listener();
+  } catch (e) {
+    console.error("tsgrpc: a shutdown listener failed:", e);
+  }
 }
 
 function webProtocols(options: ServerOptions): WebProtocolSettings | undefined {

@@ -75,3 +75,9 @@ test("the library imports no test peers or test tools", () => {
   const bad = sourceFiles(src).filter((f) => peers.test(readFileSync(f, "utf8"))).map((f) => relative(src, f));
   assert.deepEqual(bad, []);
 });
+
+test("the tsgrpc command uses the public API only (the package's entry points)", () => {
+  const entries = /^(index|health\/index|reflection\/index|status\/error-details|testing\/index|interceptors\/index)\.ts$/;
+  const bad = imports().filter((e) => e.from.startsWith("cli/") && !e.to.startsWith("cli/") && !entries.test(e.to));
+  assert.deepEqual(bad, []);
+});

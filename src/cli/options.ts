@@ -23,6 +23,7 @@ export const flagSpec = {
   "import-path": { type: "string", short: "I", multiple: true },
   protoset: { type: "string", multiple: true },
   watch: { type: "boolean" },
+  output: { type: "string", short: "o" },
   concurrency: { type: "string", short: "c" },
   connections: { type: "string" },
   cpus: { type: "string" },

@@ -5,6 +5,7 @@ import { callCommand, callUsage } from "./commands/call.js";
 import { describeCommand, describeUsage } from "./commands/describe.js";
 import { healthCommand, healthUsage } from "./commands/health.js";
 import { listCommand, listUsage } from "./commands/list.js";
+import { openapiCommand, openapiUsage } from "./commands/openapi.js";
 import type { Io } from "./io.js";
 import { parseFlags } from "./options.js";
 import { printError } from "./print-error.js";
@@ -15,6 +16,7 @@ const commands: Record<string, { run: (ctx: CommandContext) => Promise<number>; 
   call: { run: callCommand, usage: callUsage, about: "call a method with JSON requests, print JSON responses" },
   health: { run: healthCommand, usage: healthUsage, about: "check (or --watch) grpc.health.v1 status" },
   bench: { run: benchCommand, usage: benchUsage, about: "load-test a method: latency histogram, percentiles, calls/s" },
+  openapi: { run: openapiCommand, usage: openapiUsage, about: "write the OpenAPI 3.1 document of the services' google.api.http rules" },
 };
 
 export const version = "0.1.0";

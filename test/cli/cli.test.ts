@@ -67,6 +67,25 @@ describe("tsgrpc against the example server (reflection)", { timeout: 60_000 }, 
     assert.match(unknown.err, /unknown service "users.v1.Nope"[\s\S]*hint: the server has: .*users.v1.UserService/);
   });
 
+  test("openapi: the REST routes of the server's google.api.http rules, from reflection, to stdout or a file", async () => {
+    const printed = await cli(["openapi", target, "users.v1.UserService"]);
+    assert.equal(printed.code, 0, printed.err);
+    const doc = JSON.parse(printed.out);
+    assert.equal(doc.openapi, "3.1.0");
+    assert.deepEqual(Object.keys(doc.paths).sort(), ["/v1/users", "/v1/users/{id}"]);
+    assert.ok(doc.paths["/v1/users"].post && doc.paths["/v1/users"].get && doc.paths["/v1/users/{id}"].get);
+    const file = join(repoRoot, ".tmp-openapi-test.json");
+    try {
+      const written = await cli(["openapi", target, "-o", file]);
+      assert.equal(written.code, 0, written.err);
+      assert.equal(written.out, "");
+      const { readFileSync } = await import("node:fs");
+      assert.deepEqual(Object.keys(JSON.parse(readFileSync(file, "utf8")).paths).sort(), ["/v1/users", "/v1/users/{id}"]);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
   test("describe: services, methods, messages, enums", async () => {
     const svc = await cli(["describe", target, "users.v1.UserService"]);
     assert.equal(svc.code, 0, svc.err);

@@ -7,6 +7,7 @@ import { fixedPicker } from "./balancer/load-balancer.js";
 import type { ChosenBalancer } from "./balancer/lb-config.js";
 import type { Address, Resolver, ResolverFactory } from "./resolver/resolver.js";
 import type { ChannelTarget } from "./target.js";
+import { HealthCheckedSubchannel } from "./health-checked-subchannel.js";
 
 /** How one call asks for a stream. */
 export interface StreamRequestOptions {
@@ -23,6 +24,10 @@ export interface ChannelConnectionSettings {
   readonly keepalive: KeepaliveSettings;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** Client-side health checking (gRFC A17): the service the backends are asked about, or undefined for none. */
+  readonly healthCheckServiceName?: string | undefined;
+  /** Sent by health checks. */
+  readonly userAgent: string;
 }
 
 interface QueuedPick {
@@ -119,6 +124,10 @@ export class ChannelConnection implements BalancerHelper {
     subchannel.watch((state) => {
       if (state === "SHUTDOWN") this.#subchannels.delete(subchannel);
     });
+    // pick_first connects to one backend and stays there: gRPC health-checks only under balancers that choose among several.
+    if (s.healthCheckServiceName !== undefined && s.balancer.name !== "pick_first") {
+      return new HealthCheckedSubchannel(subchannel, s.healthCheckServiceName, s.userAgent);
+    }
     return subchannel;
   }
 
@@ -147,11 +156,12 @@ export class ChannelConnection implements BalancerHelper {
   #tryPick(headers: http2.OutgoingHttpHeaders, options: StreamRequestOptions): http2.ClientHttp2Stream | undefined {
     const result = this.#picker.pick();
     if (result.type === "complete") {
-      const subchannel = result.subchannel;
+      const picked = result.subchannel;
+      const subchannel = picked instanceof HealthCheckedSubchannel ? picked.inner : picked;
       if (!(subchannel instanceof Subchannel)) {
         throw new RpcError(Code.INTERNAL, "the load balancer picked a subchannel it did not get from createSubchannel");
       }
-      if (subchannel.state !== "READY") return undefined;
+      if (picked.state !== "READY" || subchannel.state !== "READY") return undefined;
       try {
         return subchannel.request(headers);
       } catch {

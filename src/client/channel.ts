@@ -163,6 +163,8 @@ export function createChannelTo(parsed: ChannelTarget, target: string, options: 
     keepalive: checkKeepalive(options.keepalive),
     connectTimeoutMs: checkTimeoutOption(options.connectTimeoutMs, "connectTimeoutMs", 20_000),
     idleTimeoutMs: checkTimeoutOption(options.idleTimeoutMs, "idleTimeoutMs", 30 * 60_000),
+    healthCheckServiceName: healthCheckServiceOf(options.serviceConfig),
+    userAgent: options.userAgent ? `${options.userAgent} ${userAgentBase}` : userAgentBase,
   });
   const defaults = {
     maxReceiveBytes: checkByteLimit(options.maxReceiveBytes, "maxReceiveBytes", defaultMaxReceiveBytes),
@@ -271,6 +273,17 @@ function resolverFor(scheme: string, custom: Record<string, ResolverFactory> | u
 }
 
 const dnsResolver = createDnsResolverFactory();
+
+/** `healthCheckConfig.serviceName` of a service config, checked. */
+function healthCheckServiceOf(serviceConfig: ChannelOptions["serviceConfig"]): string | undefined {
+  if (serviceConfig === undefined) return undefined;
+  const parsed = typeof serviceConfig === "string" ? (JSON.parse(serviceConfig) as Record<string, unknown>) : serviceConfig;
+  const config = parsed.healthCheckConfig;
+  if (config === undefined) return undefined;
+  const name = typeof config === "object" && config !== null ? (config as { serviceName?: unknown }).serviceName : undefined;
+  if (typeof name !== "string") throw new TypeError("createChannel: serviceConfig.healthCheckConfig.serviceName must be a string");
+  return name;
+}
 
 function loadBalancingConfigOf(serviceConfig: ChannelOptions["serviceConfig"]): Record<string, unknown>[] | undefined {
   if (serviceConfig === undefined) return undefined;

@@ -46,13 +46,13 @@ test("outside internal/, the transport is reached only through its seams", () =>
     "internal/transport/drain-waiter.ts": /^transcoding\/rest-server-wire\.ts$/,
     "internal/transport/grpc-server-wire.ts": /^server\/http2-dispatch\.ts$/,
     "internal/transport/flow-control-windows.ts": /^server\/create-server\.ts$/,
-    "internal/transport/subchannel.ts": /^client\/(channel-connection|check-channel-options|balancer\/load-balancer|resolver\/resolver)\.ts$/,
+    "internal/transport/subchannel.ts": /^client\/(channel-connection|health-checked-subchannel|check-channel-options|balancer\/load-balancer|resolver\/resolver)\.ts$/,
     "internal/transport/client-wire.ts": /^(client|testing)\//,
     "internal/transport/http-listener.ts": /^server\/(create-server|server-tls|connection-manager)\.ts$/,
     // The connection manager ends sessions (GOAWAY) and polices their PINGs.
     "internal/transport/goaway.ts": /^server\/connection-manager\.ts$/,
     "internal/transport/keepalive-enforcement.ts": /^server\/connection-manager\.ts$/,
-    "internal/transport/grpc-client-wire.ts": /^client\/channel\.ts$/,
+    "internal/transport/grpc-client-wire.ts": /^client\/(channel|health-checked-subchannel)\.ts$/,
     // gRPC-Web and Connect: the dispatchers wrap a request in an exchange; the web dispatch picks the wire.
     "internal/transport/http-exchange.ts": /^(server\/(http1-dispatch|http2-dispatch|web-dispatch|rest-dispatch)\.ts|transcoding\/rest-server-wire(\.test)?\.ts)$/,
     "internal/transport/exchange-server-wire.ts": /^server\/web-dispatch\.ts$/,

@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { Code, RpcError, createChannel, createClient, createServer, createWritableIterable } from "../../src/index.js";
 import { EchoService, echoService } from "./echo-service.js";
+import { createHealthService } from "../../src/health/index.js";
 import { assertNoLeaks } from "./leak-check.js";
 
 test("graceful close lets calls in flight finish and refuses new connections", { timeout: 20_000 }, async () => {
@@ -93,6 +94,7 @@ test("IPv6 loopback", { timeout: 10_000 }, async () => {
 
 test("an idle channel does not keep the process alive", { timeout: 20_000 }, async () => {
   const server = createServer().service(EchoService, echoService());
+  createHealthService().register(server); // the busy channel below keeps a health Watch open
   const { port } = await server.listen("127.0.0.1:0");
   // A child process makes a call and never closes its channel: it must still exit.
   const script = `
@@ -103,7 +105,7 @@ test("an idle channel does not keep the process alive", { timeout: 20_000 }, asy
     const busy = createChannel("ipv4:127.0.0.1:${port},127.0.0.1:1", {
       insecure: true,
       keepalive: { timeMs: 10000, permitWithoutCalls: true },
-      serviceConfig: { loadBalancingConfig: [{ round_robin: {} }] },
+      serviceConfig: { loadBalancingConfig: [{ round_robin: {} }], healthCheckConfig: { serviceName: "" } },
     });
     await createClient(EchoService, busy).unary({});
     console.log("called");

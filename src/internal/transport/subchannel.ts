@@ -125,6 +125,17 @@ export class Subchannel {
     return stream;
   }
 
+  /**
+   * Opens a stream that does not count as a call: it neither keeps the
+   * process alive nor the channel out of IDLE (a health-checking watch).
+   * Throws if the subchannel is not READY.
+   */
+  requestInBackground(headers: http2.OutgoingHttpHeaders): http2.ClientHttp2Stream {
+    const s = this.#session;
+    if (this.#state !== "READY" || s === undefined) throw new Error(`subchannel to ${describe(this.address)} is ${this.#state}`);
+    return s.http2.request(headers);
+  }
+
   /** Ends for good: no new streams; streams in flight finish on a closing connection. */
   shutdown(): void {
     if (this.#state === "SHUTDOWN") return;

@@ -331,9 +331,12 @@ function waitUntilReady(connection: ChannelConnection, o: { deadline?: number | 
   return new Promise((resolve, reject) => {
     const deadline = o.deadline instanceof Date ? o.deadline.getTime() : o.deadline;
     let timer: NodeJS.Timeout | undefined;
+    // Waiting keeps the process alive, as a waiting call does (connections alone do not).
+    const hold = setInterval(() => {}, 1 << 30);
     const done = (error?: RpcError) => {
       stop();
       clearTimeout(timer);
+      clearInterval(hold);
       o.signal?.removeEventListener("abort", onAbort);
       if (error) reject(error);
       else resolve();

@@ -152,3 +152,22 @@ test("a pending write on a push-style request stream fails when the call ends", 
   channel.close();
   await server.close();
 });
+
+test("waiting for a channel to be ready keeps the process alive until it is", { timeout: 20_000 }, async () => {
+  const server = createServer().service(EchoService, echoService());
+  const { port } = await server.listen("127.0.0.1:0");
+  const script = `
+    import { createChannel } from "./src/index.ts";
+    const channel = createChannel("http://127.0.0.1:${port}");
+    await channel.waitForReady({ deadline: Date.now() + 10000 });
+    console.log("ready", channel.state);
+    channel.close();
+  `;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  const [code] = (await once(child, "exit")) as [number];
+  assert.equal(code, 0);
+  assert.match(out, /ready READY/);
+  await server.close();
+});

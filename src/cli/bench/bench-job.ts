@@ -34,6 +34,8 @@ export async function runBenchJob(job: BenchJob, onProgress?: ProgressFn): Promi
   const channels: Channel[] = [];
   try {
     for (let i = 0; i < job.connections; i++) channels.push(openChannel(job.target, job.flags));
+    // Connections first, so that a short --timeout bounds the calls, not the handshakes.
+    await Promise.all(channels.map(settled));
     const callers = channels.map((ch) => callerFor(method, ch, messages, options));
     // Not reaching the server ends the run here; other failures are the
     // server's answer, and the report counts them.
@@ -47,6 +49,21 @@ export async function runBenchJob(job: BenchJob, onProgress?: ProgressFn): Promi
     return await runLoad(callers, job.plan, onProgress);
   } finally {
     for (const ch of channels) ch.close();
+  }
+}
+
+/** Resolves once the channel is READY or has failed to connect (the warm-up call then says why). */
+async function settled(channel: Channel): Promise<void> {
+  channel.connect();
+  if (channel.state === "READY" || channel.state === "TRANSIENT_FAILURE") return;
+  // A channel's connections do not keep a process (or this worker thread) alive; a wait must.
+  const hold = setInterval(() => {}, 1 << 30);
+  try {
+    for await (const state of channel.watchState()) {
+      if (state === "READY" || state === "TRANSIENT_FAILURE" || state === "SHUTDOWN") return;
+    }
+  } finally {
+    clearInterval(hold);
   }
 }
 

@@ -1,12 +1,12 @@
 import type { DescMethod, Message } from "@bufbuild/protobuf";
-import type { OutgoingHttpHeaders } from "node:http2";
+import type { ClientHttp2Stream, OutgoingHttpHeaders } from "node:http2";
 import type { CallFn, Interceptor, StreamRequest, UnaryRequest } from "../interceptor.js";
 import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 import { checkCompressionName, findCompression, supportedEncodings, type CompressionName } from "../internal/compression.js";
 import { encodeTimeout } from "../internal/grpc-timeout.js";
 import { serializeMessage } from "../internal/message-codec.js";
-import { ClientCall, refusedBeforeStart } from "./client-call.js";
+import { ClientCall, refusedBeforeStart, type AttemptHooks } from "./client-call.js";
 import { GrpcClientWire } from "../internal/transport/grpc-client-wire.js";
 import { Http2Connection, type Connection, type ConnectionTarget } from "../internal/transport/http2-connection.js";
 import { parseTarget } from "./target.js";
@@ -17,6 +17,10 @@ import { checkCodec } from "../codec/check-codec.js";
 import { noteChannelCreated } from "../internal/deadline-propagation.js";
 import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
 import { checkCallCredentials, withCallCredentials, type CallCredentials } from "../credentials/call-credentials.js";
+import { parseServiceConfig, type HedgingSettings, type MethodSettings, type RetrySettings, type ServiceConfig } from "./service-config.js";
+import { createRetryThrottle } from "./retry-throttle.js";
+import { createRetryBufferBudget, StreamReplay, unaryReplay, type RequestReplay } from "./request-replay.js";
+import { RetryingCall, systemClock } from "./retrying-call.js";
 
 /** TLS settings of a channel. */
 export interface ChannelTlsOptions {
@@ -60,6 +64,34 @@ export interface ChannelOptions {
   callCredentials?: CallCredentials | CallCredentials[];
   /** Sends call credentials over plain text too (a local sidecar, tests). Default false. */
   allowInsecureCallCredentials?: boolean;
+
+  // Service config and retries (gRFC A6).
+  /**
+   * The service config: per-method timeouts, wait-for-ready, message limits,
+   * retry or hedging policies, retry throttling and load balancing, as the
+   * JSON object of gRPC's `service_config.proto` or its text. Validated here:
+   * a bad one throws a `TypeError` naming the field. Default: none (no
+   * retries beyond transparent ones, no hedging).
+   */
+  serviceConfig?: ServiceConfig | string;
+  /**
+   * Retries and hedging at all: `false` turns off the service config's
+   * policies and the transparent retries of calls that no server processed.
+   * Default true.
+   */
+  enableRetries?: boolean;
+  /**
+   * Bytes of request messages the channel keeps, across all its calls, to
+   * replay them on a retry or hedge. A call that does not fit is sent but
+   * not retried. Default 16 MiB (16,777,216).
+   */
+  retryBufferBytes?: number;
+  /**
+   * Bytes of request messages one call keeps for replay; a request stream
+   * that grows past this commits to the attempt in flight. Default 256 KiB
+   * (262,144).
+   */
+  perCallRetryBufferBytes?: number;
 }
 
 /**
@@ -77,6 +109,27 @@ export interface Channel extends Transport {
 }
 
 const userAgentBase = "tsgrpc-node/0.1.0";
+
+/** gRFC A6's suggested bounds of the request bytes kept for retries: per channel and per call. */
+const defaultRetryBufferBytes = 16 * 1024 * 1024;
+const defaultPerCallRetryBufferBytes = 256 * 1024;
+
+/** What the call path works out once per method. */
+interface MethodPlan {
+  readonly path: string;
+  readonly settings: MethodSettings | undefined;
+  readonly retry: RetrySettings | undefined;
+  readonly hedging: HedgingSettings | undefined;
+  readonly streamingResponse: boolean;
+}
+
+/** What the connection needs to place an attempt's stream. */
+interface StreamPick {
+  /** Wait for a connection instead of failing when none is ready (the method config's `waitForReady`). */
+  readonly waitForReady: boolean;
+  readonly deadline: number | undefined;
+  readonly signal: AbortSignal | undefined;
+}
 
 /**
  * Creates a channel to `target`: `http://host:port` (plain text),
@@ -106,59 +159,119 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
     codec: options.codec === undefined ? protoCodec : checkCodec(options.codec, "createChannel"),
   };
   const contentType = defaults.codec === protoCodec ? "application/grpc" : `application/grpc+${defaults.codec.name}`;
-  const paths = new WeakMap<DescMethod, string>();
-  const pathOf = (m: DescMethod) => {
-    let p = paths.get(m);
-    if (p === undefined) paths.set(m, (p = `/${m.parent.typeName}/${m.name}`));
+
+  const serviceConfig = options.serviceConfig === undefined ? undefined : parseServiceConfig(options.serviceConfig);
+  const retriesOn = options.enableRetries !== false;
+  if (options.enableRetries !== undefined && typeof options.enableRetries !== "boolean") throw new TypeError("enableRetries must be a boolean");
+  const throttle = createRetryThrottle(retriesOn ? serviceConfig?.retryThrottling : undefined);
+  const retryBudget = createRetryBufferBudget(checkByteLimit(options.retryBufferBytes, "retryBufferBytes", defaultRetryBufferBytes));
+  const perCallRetryBytes = checkByteLimit(options.perCallRetryBufferBytes, "perCallRetryBufferBytes", defaultPerCallRetryBufferBytes);
+  // What each method needs of the channel, worked out on its first call.
+  const plans = new WeakMap<DescMethod, MethodPlan>();
+  const planOf = (m: DescMethod): MethodPlan => {
+    let p = plans.get(m);
+    if (p === undefined) {
+      const settings = serviceConfig?.methodSettings(m.parent.typeName, m.name);
+      p = {
+        path: `/${m.parent.typeName}/${m.name}`,
+        settings,
+        retry: retriesOn ? settings?.retry : undefined,
+        hedging: retriesOn ? settings?.hedging : undefined,
+        streamingResponse: m.methodKind === "server_streaming" || m.methodKind === "bidi_streaming",
+      };
+      plans.set(m, p);
+    }
     return p;
   };
+  // Where attempts get their streams. The connection picks a subchannel and
+  // may wait for one (waitForReady) before it hands a stream over.
+  const openStream = (headers: OutgoingHttpHeaders, _pick: StreamPick): ClientHttp2Stream | Promise<ClientHttp2Stream> => connection.request(headers);
 
   const call: CallFn = (req) => {
     const o = req.options ?? {};
     const method = req.method;
-    const deadline = req.deadline;
+    const plan = planOf(method);
+    const settings = plan.settings;
+    let deadline = req.deadline;
+    if (settings?.timeoutMs !== undefined) {
+      const d = Date.now() + settings.timeoutMs;
+      if (deadline === undefined || d < deadline) deadline = d;
+    }
     const refused = refusedBeforeStart(req);
     if (refused) return Promise.reject(refused);
-    const maxSendBytes = o.maxSendBytes ?? defaults.maxSendBytes;
-    let firstBytes: Uint8Array | undefined;
+    let maxSendBytes = o.maxSendBytes ?? defaults.maxSendBytes;
+    let maxReceiveBytes = o.maxReceiveBytes ?? defaults.maxReceiveBytes;
+    if (settings?.maxRequestBytes !== undefined) maxSendBytes = Math.min(maxSendBytes, settings.maxRequestBytes);
+    if (settings?.maxResponseBytes !== undefined) maxReceiveBytes = Math.min(maxReceiveBytes, settings.maxResponseBytes);
+    const policy = plan.retry !== undefined || plan.hedging !== undefined;
+    let request: RequestReplay;
     if (!req.stream) {
+      let bytes: Uint8Array;
       try {
-        firstBytes = serializeMessage(defaults.codec, method.input, req.message, maxSendBytes);
+        bytes = serializeMessage(defaults.codec, method.input, req.message, maxSendBytes);
       } catch (e) {
         return Promise.reject(e);
       }
+      request = unaryReplay(bytes, policy ? retryBudget : undefined, perCallRetryBytes);
+    } else {
+      const input = method.input;
+      request = new StreamReplay(
+        (req as StreamRequest).message,
+        (m: Message) => serializeMessage(defaults.codec, input, m, maxSendBytes),
+        o.compressMessage,
+        retryBudget,
+        retriesOn ? perCallRetryBytes : 0,
+        { overflow: (leader) => retrying.overflow(leader), failed: (e) => retrying.cancel(e) },
+      );
     }
     const compressionName = o.compression !== undefined ? checkCompressionName(o.compression, "call options") : defaults.compression;
     const headers: OutgoingHttpHeaders = {
       ":method": "POST",
-      ":path": pathOf(method),
+      ":path": plan.path,
       "content-type": contentType,
       te: "trailers",
       "user-agent": defaults.userAgent,
       "grpc-accept-encoding": defaults.acceptEncoding,
     };
-    if (deadline !== undefined) headers["grpc-timeout"] = encodeTimeout(deadline - Date.now());
     if (compressionName) headers["grpc-encoding"] = compressionName;
     req.header.writeTo(headers as Record<string, string | string[]>);
-    let stream;
-    try {
-      stream = connection.request(headers);
-    } catch (e) {
-      return Promise.reject(new RpcError(Code.UNAVAILABLE, (e as Error).message, { cause: e }));
-    }
-    const clientCall = new ClientCall(new GrpcClientWire(stream, o.maxReceiveBytes ?? defaults.maxReceiveBytes), {
+    const attemptSettings = {
       output: method.output,
       codec: defaults.codec,
-      maxReceiveBytes: o.maxReceiveBytes ?? defaults.maxReceiveBytes,
+      maxReceiveBytes,
       sendCompression: compressionName ? findCompression(compressionName) : undefined,
       deadline,
       signal: req.signal,
       onHeader: o.onHeader,
       onTrailer: o.onTrailer,
+    };
+    const pick: StreamPick = { waitForReady: settings?.waitForReady ?? false, deadline, signal: req.signal };
+    const startAttempt = (previousAttempts: number, hooks: AttemptHooks): ClientCall | Promise<ClientCall> => {
+      const h = previousAttempts === 0 ? headers : { ...headers, "grpc-previous-rpc-attempts": String(previousAttempts) };
+      if (deadline !== undefined) h["grpc-timeout"] = encodeTimeout(deadline - Date.now());
+      let opened;
+      try {
+        opened = openStream(h, pick);
+      } catch (e) {
+        return Promise.reject(new RpcError(Code.UNAVAILABLE, (e as Error).message, { cause: e }));
+      }
+      const settings = { ...attemptSettings, attempt: hooks };
+      if ("then" in opened) return opened.then((stream) => new ClientCall(new GrpcClientWire(stream, maxReceiveBytes), settings));
+      return new ClientCall(new GrpcClientWire(opened, maxReceiveBytes), settings);
+    };
+    const retrying: RetryingCall = new RetryingCall({
+      streamingResponse: plan.streamingResponse,
+      request,
+      retry: plan.retry,
+      hedging: plan.hedging,
+      transparentRetry: retriesOn,
+      throttle,
+      deadline,
+      signal: req.signal,
+      clock: systemClock,
+      startAttempt,
     });
-    if (firstBytes) clientCall.sendLast(firstBytes);
-    else void clientCall.pump(req as StreamRequest, maxSendBytes, o.compressMessage);
-    return clientCall.response(method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming");
+    return retrying.start();
   };
 
   return {

@@ -27,6 +27,7 @@ export type { ServiceImpl, MethodImpl } from "./server/service-impl.js";
 export { createChannel } from "./client/channel.js";
 export type { Transport } from "./client/transport.js";
 export type { Channel, ChannelOptions, ChannelTlsOptions } from "./client/channel.js";
+export type { ServiceConfig, MethodConfig, RetryPolicy, HedgingPolicy } from "./client/service-config.js";
 export { createClient } from "./client/create-client.js";
 export type { Client, ClientMethod, ClientOptions } from "./client/create-client.js";
 export type { CallOptions } from "./client/call-options.js";

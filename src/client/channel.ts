@@ -6,7 +6,7 @@ import { RpcError } from "../status/rpc-error.js";
 import { checkCompressionName, findCompression, supportedEncodings, type CompressionName } from "../internal/compression.js";
 import { encodeTimeout } from "../internal/grpc-timeout.js";
 import { serializeMessage } from "../internal/message-codec.js";
-import { ClientCall, refusedBeforeStart, type AttemptHooks } from "./client-call.js";
+import { ClientCall, refusedBeforeStart, type AttemptHooks, type ClientCallSettings } from "./client-call.js";
 import { GrpcClientWire } from "../internal/transport/grpc-client-wire.js";
 import { Http2Connection, type Connection, type ConnectionTarget } from "../internal/transport/http2-connection.js";
 import { parseTarget } from "./target.js";
@@ -19,7 +19,7 @@ import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../inter
 import { checkCallCredentials, withCallCredentials, type CallCredentials } from "../credentials/call-credentials.js";
 import { parseServiceConfig, type HedgingSettings, type MethodSettings, type RetrySettings, type ServiceConfig } from "./service-config.js";
 import { createRetryThrottle } from "./retry-throttle.js";
-import { createRetryBufferBudget, StreamReplay, unaryReplay, type RequestReplay } from "./request-replay.js";
+import { createRetryBufferBudget, StreamReplay, UnaryReplay, type RequestReplay } from "./request-replay.js";
 import { RetryingCall, systemClock } from "./retrying-call.js";
 
 /** TLS settings of a channel. */
@@ -212,7 +212,7 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
       } catch (e) {
         return Promise.reject(e);
       }
-      request = unaryReplay(bytes, policy ? retryBudget : undefined, perCallRetryBytes);
+      request = new UnaryReplay(bytes, policy ? retryBudget : undefined, perCallRetryBytes);
     } else {
       const input = method.input;
       request = new StreamReplay(
@@ -235,16 +235,6 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
     };
     if (compressionName) headers["grpc-encoding"] = compressionName;
     req.header.writeTo(headers as Record<string, string | string[]>);
-    const attemptSettings = {
-      output: method.output,
-      codec: defaults.codec,
-      maxReceiveBytes,
-      sendCompression: compressionName ? findCompression(compressionName) : undefined,
-      deadline,
-      signal: req.signal,
-      onHeader: o.onHeader,
-      onTrailer: o.onTrailer,
-    };
     const pick: StreamPick = { waitForReady: settings?.waitForReady ?? false, deadline, signal: req.signal };
     const startAttempt = (previousAttempts: number, hooks: AttemptHooks): ClientCall | Promise<ClientCall> => {
       const h = previousAttempts === 0 ? headers : { ...headers, "grpc-previous-rpc-attempts": String(previousAttempts) };
@@ -255,9 +245,9 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
       } catch (e) {
         return Promise.reject(new RpcError(Code.UNAVAILABLE, (e as Error).message, { cause: e }));
       }
-      const settings = { ...attemptSettings, attempt: hooks };
-      if ("then" in opened) return opened.then((stream) => new ClientCall(new GrpcClientWire(stream, maxReceiveBytes), settings));
-      return new ClientCall(new GrpcClientWire(opened, maxReceiveBytes), settings);
+      const s = hooks === retrying ? attemptSettings : { ...attemptSettings, attempt: hooks };
+      if ("then" in opened) return opened.then((stream) => new ClientCall(new GrpcClientWire(stream, maxReceiveBytes), s));
+      return new ClientCall(new GrpcClientWire(opened, maxReceiveBytes), s);
     };
     const retrying: RetryingCall = new RetryingCall({
       streamingResponse: plan.streamingResponse,
@@ -271,6 +261,17 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
       clock: systemClock,
       startAttempt,
     });
+    const attemptSettings: ClientCallSettings = {
+      output: method.output,
+      codec: defaults.codec,
+      maxReceiveBytes,
+      sendCompression: compressionName ? findCompression(compressionName) : undefined,
+      deadline,
+      signal: req.signal,
+      onHeader: o.onHeader,
+      onTrailer: o.onTrailer,
+      attempt: retrying,
+    };
     return retrying.start();
   };
 

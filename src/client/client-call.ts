@@ -70,6 +70,8 @@ export class ClientCall implements ClientWireSink, MessageSink {
   #single: Message | undefined;
   #count = 0;
   #unary: { resolve: (m: Message) => void; reject: (e: RpcError) => void } | undefined;
+  /** `settleUnary` wants the UnaryResponse, not the message alone. */
+  #wholeResponse = false;
   #timer: NodeJS.Timeout | undefined;
   #onAbort: (() => void) | undefined;
   #endedPromise: Promise<void> | undefined;
@@ -222,6 +224,18 @@ export class ClientCall implements ClientWireSink, MessageSink {
     this.#finish(error);
   }
 
+  /**
+   * Settles `resolve` or `reject` with the interceptor chain's view of a
+   * unary response, when the call ends: how a retrying call hands over the
+   * attempt it chose without a promise of its own per attempt.
+   */
+  settleUnary(resolve: (r: UnaryResponse) => void, reject: (e: RpcError) => void): void {
+    this.#wholeResponse = true;
+    const u = { resolve: resolve as (m: Message | UnaryResponse) => void, reject };
+    if (this.#status !== undefined) this.#settleUnary(u.resolve, reject);
+    else this.#unary = u;
+  }
+
   /** The one response message of a unary or client-streaming call. */
   unaryResult(): Promise<Message> {
     return new Promise((resolve, reject) => {
@@ -327,13 +341,27 @@ export class ClientCall implements ClientWireSink, MessageSink {
   #settleUnary(resolve: (m: Message) => void, reject: (e: RpcError) => void): void {
     const status = this.#status!;
     if (status !== null) reject(status);
-    else if (this.#count === 1) resolve(this.#single!);
+    else if (this.#count === 1) resolve(this.#wholeResponse ? (unaryResponse(this, this.#single!) as unknown as Message) : this.#single!);
     else if (this.#count === 0) reject(new RpcError(Code.UNIMPLEMENTED, "protocol error: no response message for a unary call"));
     else reject(new RpcError(Code.UNIMPLEMENTED, "protocol error: more than one response message for a unary call"));
   }
 }
 
 const endedMarker: unique symbol = Symbol("ended");
+
+/** A unary response as the interceptor chain sees it (own getters: `{ ...response, message }` keeps the metadata). */
+function unaryResponse(call: ClientCall, message: Message): UnaryResponse {
+  return {
+    stream: false,
+    get header() {
+      return call.header;
+    },
+    get trailer() {
+      return call.trailer;
+    },
+    message,
+  };
+}
 
 function deadlineError(): RpcError {
   return new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded");

@@ -47,26 +47,51 @@ export function createRetryBufferBudget(totalBytes: number): RetryBufferBudget {
 
 /**
  * The one serialized message of a unary or server-streaming call. With a
- * retry or hedging policy its bytes count against the budgets; a message
- * that does not fit is sent once, never replayed by the policy.
+ * retry or hedging policy (a `budget`) its bytes count against the buffer
+ * limits; a message that does not fit is sent once, never replayed by the
+ * policy. A transparent retry can always resend it.
  */
-export function unaryReplay(bytes: Uint8Array, budget: RetryBufferBudget | undefined, perCallBytes: number): RequestReplay {
-  let held = 0;
-  if (budget && bytes.byteLength <= perCallBytes && budget.reserve(bytes.byteLength)) held = bytes.byteLength;
-  const release = () => {
-    if (held === 0) return;
-    budget!.release(held);
-    held = 0;
-  };
-  return {
-    get replayable() {
-      return held > 0 || (budget !== undefined && bytes.byteLength === 0);
-    },
-    resendable: true,
-    sendTo: (attempt) => attempt.sendLast(bytes),
-    commit: release,
-    stop: release,
-  };
+export class UnaryReplay implements RequestReplay {
+  readonly #bytes: Uint8Array;
+  readonly #budget: RetryBufferBudget | undefined;
+  #held = 0;
+  #replayable = false;
+
+  constructor(bytes: Uint8Array, budget: RetryBufferBudget | undefined, perCallBytes: number) {
+    this.#bytes = bytes;
+    this.#budget = budget;
+    if (budget && bytes.byteLength <= perCallBytes && budget.reserve(bytes.byteLength)) {
+      this.#held = bytes.byteLength;
+      this.#replayable = true;
+    }
+  }
+
+  get replayable(): boolean {
+    return this.#replayable;
+  }
+
+  get resendable(): boolean {
+    return true;
+  }
+
+  sendTo(attempt: ClientCall): void {
+    attempt.sendLast(this.#bytes);
+  }
+
+  commit(): void {
+    this.#release();
+  }
+
+  stop(): void {
+    this.#release();
+  }
+
+  #release(): void {
+    this.#replayable = false;
+    if (this.#held === 0) return;
+    this.#budget!.release(this.#held);
+    this.#held = 0;
+  }
 }
 
 /** What a streamed request replay tells its call. */

@@ -12,7 +12,7 @@ import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 import { createWritableIterable } from "../writable-iterable.js";
 import { ClientCall, type AttemptHooks } from "./client-call.js";
-import { createRetryBufferBudget, StreamReplay, unaryReplay, type RequestReplay } from "./request-replay.js";
+import { createRetryBufferBudget, StreamReplay, UnaryReplay, type RequestReplay } from "./request-replay.js";
 import { createRetryThrottle, unthrottled, type RetryThrottle } from "./retry-throttle.js";
 import { RetryingCall, parsePushback, type RetryClock } from "./retrying-call.js";
 import type { HedgingSettings, RetrySettings } from "./service-config.js";
@@ -149,7 +149,7 @@ function run(options: {
   const headers: Metadata[] = [];
   const trailers: Metadata[] = [];
   let call!: RetryingCall;
-  const request = options.request?.({ call: () => call }) ?? unaryReplay(new Uint8Array([1, 2, 3]), options.retry || options.hedging ? createRetryBufferBudget(1 << 20) : undefined, 1 << 18);
+  const request = options.request?.({ call: () => call }) ?? new UnaryReplay(new Uint8Array([1, 2, 3]), options.retry || options.hedging ? createRetryBufferBudget(1 << 20) : undefined, 1 << 18);
   call = new RetryingCall({
     streamingResponse: options.streamingResponse ?? false,
     request,

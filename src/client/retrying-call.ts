@@ -75,7 +75,7 @@ export class RetryingCall implements AttemptHooks {
   #timer: unknown;
   #timerAction: (() => void) | undefined;
   #onAbort: (() => void) | undefined;
-  #resolve: ((r: Promise<UnaryResponse | StreamResponse>) => void) | undefined;
+  #resolve: ((r: UnaryResponse) => void) | undefined;
   #reject: ((e: RpcError) => void) | undefined;
   #stream: CommittedStream | undefined;
 
@@ -100,7 +100,7 @@ export class RetryingCall implements AttemptHooks {
     this.#launch(false);
     const h = this.#o.hedging;
     if (h && !this.#done) {
-      if (h.hedgingDelayMs > 0) this.#wait(h.hedgingDelayMs, this.#hedgeTimer);
+      if (h.hedgingDelayMs > 0) this.#wait(h.hedgingDelayMs, () => this.#hedgeTimer());
       else this.#sendHedges();
     }
     return result;
@@ -233,7 +233,7 @@ export class RetryingCall implements AttemptHooks {
       return false;
     } else {
       o.throttle.failure();
-      if (pushback !== undefined) this.#wait(pushback, this.#hedgeTimer);
+      if (pushback !== undefined) this.#wait(pushback, () => this.#hedgeTimer());
       // A non-fatal code sends the next hedge at once; the ones after it keep the delay.
       else this.#sendHedges();
     }
@@ -257,17 +257,17 @@ export class RetryingCall implements AttemptHooks {
     const delayMs = this.#o.hedging!.hedgingDelayMs;
     while (this.#hedge()) {
       if (delayMs > 0) {
-        this.#wait(delayMs, this.#hedgeTimer);
+        this.#wait(delayMs, () => this.#hedgeTimer());
         return;
       }
     }
   }
 
-  readonly #hedgeTimer = (): void => {
+  #hedgeTimer(): void {
     this.#sendHedges();
     // Nothing in flight and nothing more to send: the last failure is the call's.
     if (!this.#done && this.#live.length === 0 && this.#opening === 0 && this.#timerAction === undefined) this.#fail(this.#lastError ?? cancelled());
-  };
+  }
 
   #stopHedges(): void {
     this.#hedgesStopped = true;
@@ -315,12 +315,16 @@ export class RetryingCall implements AttemptHooks {
   #commit(attempt: ClientCall): void {
     this.#committed = attempt;
     this.#clearTimer();
-    const others = this.#live;
-    this.#live = [];
-    for (const other of others) if (other !== attempt) other.cancel(new RpcError(Code.CANCELLED, "another attempt of the call was chosen"));
+    const live = this.#live;
+    if (live.length > 1 || (live.length === 1 && live[0] !== attempt)) {
+      this.#live = [];
+      for (const other of live) if (other !== attempt) other.cancel(new RpcError(Code.CANCELLED, "another attempt of the call was chosen"));
+    } else {
+      live.length = 0;
+    }
     this.#o.request.commit(attempt);
     if (this.#stream) this.#stream.attach(attempt);
-    else this.#resolve!(attempt.response(false));
+    else attempt.settleUnary(this.#resolve!, this.#reject!);
   }
 
   /** The committed attempt ended with `status`. */

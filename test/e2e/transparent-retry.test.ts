@@ -122,3 +122,31 @@ test("a connection that fails before the stream is sent is retried once, then th
   await assert.rejects(unaryCall(port), (e: unknown) => e instanceof RpcError && e.code === Code.UNAVAILABLE && /refused/.test(e.message));
   await assertNoLeaks();
 });
+
+test("a connection lost before the server's SETTINGS arrived is retried once on a new one", async () => {
+  const h2 = http2.createServer();
+  let streams = 0;
+  h2.on("stream", (stream) => {
+    streams++;
+    stream.on("error", () => undefined);
+    stream.resume();
+    stream.on("end", () => answer(stream));
+  });
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  const tcp = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    // The first connection dies before the server says anything; the next ones are served.
+    if (++connections === 1) socket.destroy();
+    else h2.emit("connection", socket);
+  });
+  await new Promise<void>((resolve) => tcp.listen(0, "127.0.0.1", resolve));
+  const port = (tcp.address() as net.AddressInfo).port;
+  await unaryCall(port);
+  assert.equal(connections, 2);
+  assert.equal(streams, 1);
+  for (const s of sockets) s.destroy();
+  await new Promise<void>((resolve) => tcp.close(() => resolve()));
+  await assertNoLeaks();
+});

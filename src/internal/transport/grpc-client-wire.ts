@@ -44,7 +44,7 @@ export class GrpcClientWire implements ClientWire {
 
   start(sink: ClientWireSink): void {
     this.#sink = sink;
-    if (this.#session) watchGoaway(this.#session as GoawaySession);
+    if (this.#session) watchSession(this.#session as WatchedSession);
     const stream = this.#stream as WireStream;
     stream[kWire] = this;
     stream.on("response", onResponse);
@@ -105,8 +105,10 @@ export class GrpcClientWire implements ClientWire {
    * (checked against raw servers): a REFUSED_STREAM reset, which is also
    * how nghttp2 closes the streams above the last-stream-id of a GOAWAY
    * with NO_ERROR; a stream above the last-stream-id of a GOAWAY with an
-   * error code (those close with the session's error); and a stream whose
-   * HEADERS were never submitted (no id: the session never connected).
+   * error code (those close with the session's error); a stream whose
+   * HEADERS were never submitted (no id: the session never connected); and
+   * a stream whose connection was lost before the server's SETTINGS came
+   * (a server sends them before it reads any request).
    */
   get unprocessed(): boolean {
     return this.#unprocessed;
@@ -119,8 +121,10 @@ export class GrpcClientWire implements ClientWire {
   #classify(rst: number): void {
     const stream = this.#stream;
     const id = stream.id;
+    const watched = (this.#session as WatchedSession | undefined)?.[kWatched];
     if (rst === constants.NGHTTP2_REFUSED_STREAM || id === undefined || stream.pending) this.#unprocessed = true;
-    else if (this.#session && id > (this.#session as GoawaySession)[kGoawayLastStreamId]!) this.#unprocessed = true;
+    else if (watched && id > watched.goawayLastStreamId) this.#unprocessed = true;
+    else if (watched && watched.settingsSeen === false && connectionLost(this.#session)) this.#unprocessed = true;
   }
 
   pause(): void {
@@ -231,17 +235,30 @@ function truncatedError(): RpcError {
 }
 
 const kWire = Symbol("tsgrpc.clientWire");
-const kGoawayLastStreamId = Symbol("tsgrpc.goawayLastStreamId");
-type GoawaySession = Http2Session & { [kGoawayLastStreamId]?: number };
-
-/** Remembers the last-stream-id of the GOAWAY a session receives (once per session, not per stream). */
-function watchGoaway(session: GoawaySession): void {
-  if (session[kGoawayLastStreamId] !== undefined) return;
-  session[kGoawayLastStreamId] = Infinity;
-  session.on("goaway", onGoaway);
+const kWatched = Symbol("tsgrpc.sessionWatch");
+/** What a session's wires need to know of it to classify their failures. */
+interface SessionWatch {
+  /** The lowest last-stream-id of the GOAWAYs received. */
+  goawayLastStreamId: number;
+  /** Whether the server's SETTINGS arrived; undefined when unknown (watched only after the session connected). */
+  settingsSeen: boolean | undefined;
 }
-function onGoaway(this: GoawaySession, _code: number, lastStreamId: number): void {
-  this[kGoawayLastStreamId] = Math.min(this[kGoawayLastStreamId] ?? Infinity, lastStreamId);
+type WatchedSession = Http2Session & { [kWatched]?: SessionWatch };
+
+/** Watches a session for its GOAWAYs and first SETTINGS: once per session, not per stream. */
+function watchSession(session: WatchedSession): void {
+  if (session[kWatched] !== undefined) return;
+  const connecting = (session as Http2Session & { connecting?: boolean }).connecting === true;
+  session[kWatched] = { goawayLastStreamId: Infinity, settingsSeen: connecting ? false : undefined };
+  session.on("goaway", onGoaway);
+  if (connecting) session.once("remoteSettings", onRemoteSettings);
+}
+function onGoaway(this: WatchedSession, _code: number, lastStreamId: number): void {
+  const w = this[kWatched]!;
+  w.goawayLastStreamId = Math.min(w.goawayLastStreamId, lastStreamId);
+}
+function onRemoteSettings(this: WatchedSession): void {
+  this[kWatched]!.settingsSeen = true;
 }
 type WireStream = ClientHttp2Stream & { [kWire]: GrpcClientWire };
 

@@ -132,14 +132,14 @@ export interface ThrottlingSettings {
   readonly tokenRatio: number;
 }
 
-/** The most attempts a retry or hedging policy gets, whatever the config says (gRFC A6's client-side cap). */
+/** The most attempts a retry or hedging policy gets, whatever the config says (gRFC A6's client-side cap). @internal */
 export const maxAttemptsCap = 5;
 
 /**
  * Validates a service config (an object or its JSON text) and resolves it
  * for use; anything wrong throws a `TypeError` whose message starts with the
  * path of the offending field (`serviceConfig.methodConfig[0].timeout`).
- * It throws nothing else.
+ * It throws nothing else. @internal
  */
 export function parseServiceConfig(input: unknown, path = "serviceConfig"): ValidServiceConfig {
   let value = input;

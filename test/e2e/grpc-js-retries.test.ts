@@ -82,7 +82,7 @@ test("grpc-js server: hedging sends copies that grpc-js answers", async () => {
 
 test("grpc-js server rotating connections every 300 ms: eight loops of calls for 4 s lose none", async () => {
   const s = await startGrpcJsServer(() => 0, { "grpc.max_connection_age_ms": 300, "grpc.max_connection_age_grace_ms": 1000 });
-  const channel = createChannel(`http://127.0.0.1:${s.port}`, { enableRetries: false });
+  const channel = createChannel(`http://127.0.0.1:${s.port}`);
   const client = createClient(EchoService, channel);
   const until = Date.now() + 4000;
   let ok = 0;

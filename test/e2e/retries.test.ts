@@ -314,3 +314,25 @@ test("transparent retry off (enableRetries: false): the same burst loses calls t
   await s.server.close({ graceMs: 100 });
 });
 
+
+test("transparent retry replays request streams: a burst of 8 client-streaming calls to a server allowing 2 streams all complete", async () => {
+  const s = await startFailingServer(() => ({ failures: 0, firstAttemptDelayMs: 20 }), { maxConcurrentStreams: 2 });
+  await withChannel(s.port, {}, async (client) => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => client.clientStream(messages([{ tag: `cs${i}` }, { tag: `cs${i}` }, { tag: `cs${i}` }]), { timeoutMs: 5000 })),
+    );
+    assert.deepEqual(results.map((r) => r.receivedCount), Array(8).fill(3));
+  });
+  await s.server.close({ graceMs: 100 });
+});
+
+test("hedging: server streaming reads the copy that answered first", async () => {
+  const s = await startFailingServer(() => ({ failures: 0, firstAttemptDelayMs: 5000 }));
+  const config: ServiceConfig = { methodConfig: [{ name: [{ service }], hedgingPolicy: { maxAttempts: 2, hedgingDelay: "0.05s" } }] };
+  await withChannel(s.port, { serviceConfig: config }, async (client) => {
+    const got = await collect(client.serverStream({ tag: "hss", responseCount: 4 }, { timeoutMs: 3000 }));
+    assert.deepEqual(got.map((m) => m.index), [0, 1, 2, 3]);
+  });
+  assert.deepEqual(s.seen.get("hss"), ["-", "1"]);
+  await s.server.close({ graceMs: 100 });
+});

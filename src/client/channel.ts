@@ -221,7 +221,14 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
         o.compressMessage,
         retryBudget,
         retriesOn ? perCallRetryBytes : 0,
-        { overflow: (leader) => retrying.overflow(leader), failed: (e) => retrying.cancel(e) },
+        {
+          overflow(leader) {
+            retrying.overflow(leader);
+          },
+          failed(e) {
+            retrying.cancel(e);
+          },
+        },
       );
     }
     const compressionName = o.compression !== undefined ? checkCompressionName(o.compression, "call options") : defaults.compression;
@@ -236,19 +243,6 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
     if (compressionName) headers["grpc-encoding"] = compressionName;
     req.header.writeTo(headers as Record<string, string | string[]>);
     const pick: StreamPick = { waitForReady: settings?.waitForReady ?? false, deadline, signal: req.signal };
-    const startAttempt = (previousAttempts: number, hooks: AttemptHooks): ClientCall | Promise<ClientCall> => {
-      const h = previousAttempts === 0 ? headers : { ...headers, "grpc-previous-rpc-attempts": String(previousAttempts) };
-      if (deadline !== undefined) h["grpc-timeout"] = encodeTimeout(deadline - Date.now());
-      let opened;
-      try {
-        opened = openStream(h, pick);
-      } catch (e) {
-        return Promise.reject(new RpcError(Code.UNAVAILABLE, (e as Error).message, { cause: e }));
-      }
-      const s = hooks === retrying ? attemptSettings : { ...attemptSettings, attempt: hooks };
-      if ("then" in opened) return opened.then((stream) => new ClientCall(new GrpcClientWire(stream, maxReceiveBytes), s));
-      return new ClientCall(new GrpcClientWire(opened, maxReceiveBytes), s);
-    };
     const retrying: RetryingCall = new RetryingCall({
       streamingResponse: plan.streamingResponse,
       request,
@@ -259,7 +253,20 @@ export function createChannelTo(parsed: ConnectionTarget, target: string, option
       deadline,
       signal: req.signal,
       clock: systemClock,
-      startAttempt,
+      // A method, not a closure of its own: the call path makes as few functions per call as it can.
+      startAttempt(previousAttempts: number, hooks: AttemptHooks): ClientCall | Promise<ClientCall> {
+        const h = previousAttempts === 0 ? headers : { ...headers, "grpc-previous-rpc-attempts": String(previousAttempts) };
+        if (deadline !== undefined) h["grpc-timeout"] = encodeTimeout(deadline - Date.now());
+        let opened;
+        try {
+          opened = openStream(h, pick);
+        } catch (e) {
+          return Promise.reject(new RpcError(Code.UNAVAILABLE, (e as Error).message, { cause: e }));
+        }
+        const s = hooks === retrying ? attemptSettings : { ...attemptSettings, attempt: hooks };
+        if ("then" in opened) return opened.then((stream) => new ClientCall(new GrpcClientWire(stream, maxReceiveBytes), s));
+        return new ClientCall(new GrpcClientWire(opened, maxReceiveBytes), s);
+      },
     });
     const attemptSettings: ClientCallSettings = {
       output: method.output,

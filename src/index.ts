@@ -46,6 +46,7 @@ export { roundRobin } from "./client/balancer/round-robin.js";
 export { createConnectChannel } from "./client/connect-channel.js";
 export type { ConnectChannelOptions } from "./client/connect-channel.js";
 export type { CorsOptions } from "./server/cors.js";
+export type { ServiceConfig, MethodConfig, RetryPolicy, HedgingPolicy } from "./client/service-config.js";
 export { createClient } from "./client/create-client.js";
 export type { Client, ClientMethod, ClientOptions } from "./client/create-client.js";
 export type { CallOptions } from "./client/call-options.js";

@@ -6,7 +6,7 @@ import { RpcError } from "../status/rpc-error.js";
 import { checkCompressionName, findCompression, supportedEncodings, type CompressionName } from "../internal/compression.js";
 import { encodeTimeout } from "../internal/grpc-timeout.js";
 import { serializeMessage } from "../internal/message-codec.js";
-import { ClientCall, refusedBeforeStart } from "./client-call.js";
+import { ClientCall, refusedBeforeStart, type AttemptHooks, type ClientCallSettings } from "./client-call.js";
 import { GrpcClientWire } from "../internal/transport/grpc-client-wire.js";
 import type { ClientWire } from "../internal/transport/client-wire.js";
 import { parseTarget, type ChannelTarget } from "./target.js";
@@ -24,6 +24,10 @@ import { checkCodec } from "../codec/check-codec.js";
 import { noteChannelCreated } from "../internal/deadline-propagation.js";
 import { checkByteLimit, defaultMaxReceiveBytes, defaultReceiveHighWaterMarkBytes, unlimitedBytes } from "../internal/limits.js";
 import { checkCallCredentials, withCallCredentials, type CallCredentials } from "../credentials/call-credentials.js";
+import { parseServiceConfig, type HedgingSettings, type MethodSettings, type RetrySettings, type ServiceConfig } from "./service-config.js";
+import { createRetryThrottle } from "./retry-throttle.js";
+import { createRetryBufferBudget, StreamReplay, UnaryReplay, type RequestReplay } from "./request-replay.js";
+import { RetryingCall, systemClock } from "./retrying-call.js";
 
 /** TLS settings of a channel. */
 export interface ChannelTlsOptions {
@@ -83,18 +87,42 @@ export interface ChannelOptions {
   resolvers?: Record<string, ResolverFactory>;
   /** Load-balancing policies of your own, by the name a service config's `loadBalancingConfig` gives them. */
   loadBalancers?: Record<string, LoadBalancerFactory>;
-  /**
-   * Service config (gRPC's JSON, as an object or text). Its
-   * `loadBalancingConfig` chooses the policy: `[{ "round_robin": {} }]`;
-   * the default is `pick_first`.
-   */
-  serviceConfig?: string | { loadBalancingConfig?: Record<string, unknown>[]; [key: string]: unknown };
   /** Client keepalive pings (gRFC A8). Default: none. */
   keepalive?: KeepaliveOptions;
   /** Longest a connection attempt (TCP, TLS and the server's first SETTINGS) may take, in ms. Default 20,000. */
   connectTimeoutMs?: number;
   /** After this long without calls the channel drops its connections and goes IDLE; the next call reconnects. In ms; default 30 minutes. */
   idleTimeoutMs?: number;
+
+  // Service config and retries (gRFC A6).
+  /**
+   * The service config: per-method timeouts, wait-for-ready, message limits,
+   * retry or hedging policies, retry throttling, load balancing
+   * (`loadBalancingConfig: [{ round_robin: {} }]`; default `pick_first`) and
+   * client-side health checking (`healthCheckConfig: { serviceName }`), as
+   * the JSON object of gRPC's `service_config.proto` or its text. Validated here:
+   * a bad one throws a `TypeError` naming the field. Default: none (no
+   * retries beyond transparent ones, no hedging).
+   */
+  serviceConfig?: ServiceConfig | string;
+  /**
+   * Retries and hedging at all: `false` turns off the service config's
+   * policies and the transparent retries of calls that no server processed.
+   * Default true.
+   */
+  enableRetries?: boolean;
+  /**
+   * Bytes of request messages the channel keeps, across all its calls, to
+   * replay them on a retry or hedge. A call that does not fit is sent but
+   * not retried. Default 16 MiB (16,777,216).
+   */
+  retryBufferBytes?: number;
+  /**
+   * Bytes of request messages one call keeps for replay; a request stream
+   * that grows past this commits to the attempt in flight. Default 256 KiB
+   * (262,144).
+   */
+  perCallRetryBufferBytes?: number;
 }
 
 /**
@@ -124,6 +152,27 @@ export interface Channel extends Transport {
 }
 
 const userAgentBase = "tsgrpc-node/0.1.0";
+
+/** gRFC A6's suggested bounds of the request bytes kept for retries: per channel and per call. */
+const defaultRetryBufferBytes = 16 * 1024 * 1024;
+const defaultPerCallRetryBufferBytes = 256 * 1024;
+
+/** What the call path works out once per method. */
+interface MethodPlan {
+  readonly path: string;
+  readonly settings: MethodSettings | undefined;
+  readonly retry: RetrySettings | undefined;
+  readonly hedging: HedgingSettings | undefined;
+  readonly streamingResponse: boolean;
+}
+
+/** What the connection needs to place an attempt's stream. */
+interface StreamPick {
+  /** Wait for a connection instead of failing when none is ready (the method config's `waitForReady`). */
+  readonly waitForReady: boolean;
+  readonly deadline: number | undefined;
+  readonly signal: AbortSignal | undefined;
+}
 
 /**
  * A protocol other than gRPC that a channel can speak over its HTTP/2
@@ -157,13 +206,14 @@ export function createChannelTo(parsed: ChannelTarget, target: string, options: 
   noteChannelCreated();
   const secure = parsed.tls !== undefined;
   const callCredentials = checkCallCredentials(options.callCredentials, secure, options.allowInsecureCallCredentials, target);
+  const serviceConfig = options.serviceConfig === undefined ? undefined : parseServiceConfig(options.serviceConfig);
   const connection = new ChannelConnection(parsed, {
     resolver: resolverFor(parsed.name.scheme, options.resolvers),
-    balancer: chooseBalancer(loadBalancingConfigOf(options.serviceConfig), options.loadBalancers),
+    balancer: chooseBalancer(serviceConfig?.loadBalancingConfig, options.loadBalancers),
     keepalive: checkKeepalive(options.keepalive),
     connectTimeoutMs: checkTimeoutOption(options.connectTimeoutMs, "connectTimeoutMs", 20_000),
     idleTimeoutMs: checkTimeoutOption(options.idleTimeoutMs, "idleTimeoutMs", 30 * 60_000),
-    healthCheckServiceName: healthCheckServiceOf(options.serviceConfig),
+    healthCheckServiceName: serviceConfig?.healthCheckServiceName,
     userAgent: options.userAgent ? `${options.userAgent} ${userAgentBase}` : userAgentBase,
   });
   const defaults = {
@@ -176,59 +226,128 @@ export function createChannelTo(parsed: ChannelTarget, target: string, options: 
     codec: options.codec === undefined ? protoCodec : checkCodec(options.codec, "createChannel"),
   };
   const contentType = defaults.codec === protoCodec ? "application/grpc" : `application/grpc+${defaults.codec.name}`;
-  const paths = new WeakMap<DescMethod, string>();
-  const pathOf = (m: DescMethod) => {
-    let p = paths.get(m);
-    if (p === undefined) paths.set(m, (p = `/${m.parent.typeName}/${m.name}`));
+
+  const retriesOn = options.enableRetries !== false;
+  if (options.enableRetries !== undefined && typeof options.enableRetries !== "boolean") throw new TypeError("enableRetries must be a boolean");
+  const throttle = createRetryThrottle(retriesOn ? serviceConfig?.retryThrottling : undefined);
+  const retryBudget = createRetryBufferBudget(checkByteLimit(options.retryBufferBytes, "retryBufferBytes", defaultRetryBufferBytes));
+  const perCallRetryBytes = checkByteLimit(options.perCallRetryBufferBytes, "perCallRetryBufferBytes", defaultPerCallRetryBufferBytes);
+  // What each method needs of the channel, worked out on its first call.
+  const plans = new WeakMap<DescMethod, MethodPlan>();
+  const planOf = (m: DescMethod): MethodPlan => {
+    let p = plans.get(m);
+    if (p === undefined) {
+      const settings = serviceConfig?.methodSettings(m.parent.typeName, m.name);
+      p = {
+        path: `/${m.parent.typeName}/${m.name}`,
+        settings,
+        retry: retriesOn ? settings?.retry : undefined,
+        hedging: retriesOn ? settings?.hedging : undefined,
+        streamingResponse: m.methodKind === "server_streaming" || m.methodKind === "bidi_streaming",
+      };
+      plans.set(m, p);
+    }
     return p;
   };
+  // Where attempts get their streams. The connection picks a subchannel and
+  // may wait for one (waitForReady) before it hands a stream over.
+  const openStream = (headers: OutgoingHttpHeaders, pick: StreamPick): ClientHttp2Stream | Promise<ClientHttp2Stream> => connection.request(headers, pick);
+  const wireOf = protocol
+    ? (stream: ClientHttp2Stream, method: DescMethod, maxReceiveBytes: number): ClientWire => protocol.wire(stream, method, maxReceiveBytes)
+    : (stream: ClientHttp2Stream, _method: DescMethod, maxReceiveBytes: number): ClientWire => new GrpcClientWire(stream, maxReceiveBytes);
 
   const call: CallFn = (req) => {
     const o = req.options ?? {};
     const method = req.method;
-    const deadline = req.deadline;
+    const plan = planOf(method);
+    const settings = plan.settings;
+    let deadline = req.deadline;
+    if (settings?.timeoutMs !== undefined) {
+      const d = Date.now() + settings.timeoutMs;
+      if (deadline === undefined || d < deadline) deadline = d;
+    }
     const refused = refusedBeforeStart(req);
     if (refused) return Promise.reject(refused);
-    const maxSendBytes = o.maxSendBytes ?? defaults.maxSendBytes;
-    let firstBytes: Uint8Array | undefined;
+    let maxSendBytes = o.maxSendBytes ?? defaults.maxSendBytes;
+    let maxReceiveBytes = o.maxReceiveBytes ?? defaults.maxReceiveBytes;
+    if (settings?.maxRequestBytes !== undefined) maxSendBytes = Math.min(maxSendBytes, settings.maxRequestBytes);
+    if (settings?.maxResponseBytes !== undefined) maxReceiveBytes = Math.min(maxReceiveBytes, settings.maxResponseBytes);
+    const policy = plan.retry !== undefined || plan.hedging !== undefined;
+    let request: RequestReplay;
     if (!req.stream) {
+      let bytes: Uint8Array;
       try {
-        firstBytes = serializeMessage(defaults.codec, method.input, req.message, maxSendBytes);
+        bytes = serializeMessage(defaults.codec, method.input, req.message, maxSendBytes);
       } catch (e) {
         return Promise.reject(e);
       }
+      request = new UnaryReplay(bytes, policy ? retryBudget : undefined, perCallRetryBytes);
+    } else {
+      const input = method.input;
+      request = new StreamReplay(
+        (req as StreamRequest).message,
+        (m: Message) => serializeMessage(defaults.codec, input, m, maxSendBytes),
+        o.compressMessage,
+        retryBudget,
+        retriesOn ? perCallRetryBytes : 0,
+        {
+          overflow(leader) {
+            retrying.overflow(leader);
+          },
+          failed(e) {
+            retrying.cancel(e);
+          },
+        },
+      );
     }
     const compressionName = o.compression !== undefined ? checkCompressionName(o.compression, "call options") : defaults.compression;
     let headers: OutgoingHttpHeaders;
     if (protocol) {
-      headers = protocol.requestHeaders(method, pathOf(method), defaults.codec, compressionName, deadline);
+      headers = protocol.requestHeaders(method, plan.path, defaults.codec, compressionName, deadline);
       headers["user-agent"] = defaults.userAgent;
     } else {
       headers = {
         ":method": "POST",
-        ":path": pathOf(method),
+        ":path": plan.path,
         "content-type": contentType,
         te: "trailers",
         "user-agent": defaults.userAgent,
         "grpc-accept-encoding": defaults.acceptEncoding,
       };
-      if (deadline !== undefined) headers["grpc-timeout"] = encodeTimeout(deadline - Date.now());
       if (compressionName) headers["grpc-encoding"] = compressionName;
     }
     req.header.writeTo(headers as Record<string, string | string[]>);
-    let opened;
-    try {
-      opened = connection.request(headers, { waitForReady: o.waitForReady === true, deadline, signal: req.signal });
-    } catch (e) {
-      return Promise.reject(e instanceof RpcError ? e : new RpcError(Code.UNAVAILABLE, (e as Error).message, { cause: e }));
-    }
-    const start = (stream: ClientHttp2Stream) => {
-    const maxReceiveBytes = o.maxReceiveBytes ?? defaults.maxReceiveBytes;
-    const wire = protocol ? protocol.wire(stream, method, maxReceiveBytes) : new GrpcClientWire(stream, maxReceiveBytes);
-    const clientCall = new ClientCall(wire, {
+    const pick: StreamPick = { waitForReady: o.waitForReady ?? settings?.waitForReady ?? false, deadline, signal: req.signal };
+    const retrying: RetryingCall = new RetryingCall({
+      streamingResponse: plan.streamingResponse,
+      request,
+      retry: plan.retry,
+      hedging: plan.hedging,
+      transparentRetry: retriesOn,
+      throttle,
+      deadline,
+      signal: req.signal,
+      clock: systemClock,
+      // A method, not a closure of its own: the call path makes as few functions per call as it can.
+      startAttempt(previousAttempts: number, hooks: AttemptHooks): ClientCall | Promise<ClientCall> {
+        const h = previousAttempts === 0 ? headers : { ...headers, "grpc-previous-rpc-attempts": String(previousAttempts) };
+        // Each attempt tells the server the time left (a protocol's own header was set from the deadline above).
+        if (deadline !== undefined && !protocol) h["grpc-timeout"] = encodeTimeout(deadline - Date.now());
+        let opened;
+        try {
+          opened = openStream(h, pick);
+        } catch (e) {
+          return Promise.reject(e instanceof RpcError ? e : new RpcError(Code.UNAVAILABLE, (e as Error).message, { cause: e }));
+        }
+        const s = hooks === retrying ? attemptSettings : { ...attemptSettings, attempt: hooks };
+        if ("then" in opened) return opened.then((stream) => new ClientCall(wireOf(stream, method, maxReceiveBytes), s));
+        return new ClientCall(wireOf(opened, method, maxReceiveBytes), s);
+      },
+    });
+    const attemptSettings: ClientCallSettings = {
       output: method.output,
       codec: defaults.codec,
-      maxReceiveBytes: o.maxReceiveBytes ?? defaults.maxReceiveBytes,
+      maxReceiveBytes,
       receiveHighWaterMarkBytes: defaults.receiveHighWaterMarkBytes,
       sendCompression: compressionName ? findCompression(compressionName) : undefined,
       findCompression,
@@ -236,12 +355,9 @@ export function createChannelTo(parsed: ChannelTarget, target: string, options: 
       signal: req.signal,
       onHeader: o.onHeader,
       onTrailer: o.onTrailer,
-    });
-    if (firstBytes) clientCall.sendLast(firstBytes);
-    else void clientCall.pump(req as StreamRequest, maxSendBytes, o.compressMessage);
-    return clientCall.response(method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming");
+      attempt: retrying,
     };
-    return opened instanceof Promise ? opened.then(start) : start(opened);
+    return retrying.start();
   };
 
   return {
@@ -273,36 +389,6 @@ function resolverFor(scheme: string, custom: Record<string, ResolverFactory> | u
 }
 
 const dnsResolver = createDnsResolverFactory();
-
-/** `healthCheckConfig.serviceName` of a service config, checked. */
-function healthCheckServiceOf(serviceConfig: ChannelOptions["serviceConfig"]): string | undefined {
-  if (serviceConfig === undefined) return undefined;
-  const parsed = typeof serviceConfig === "string" ? (JSON.parse(serviceConfig) as Record<string, unknown>) : serviceConfig;
-  const config = parsed.healthCheckConfig;
-  if (config === undefined) return undefined;
-  const name = typeof config === "object" && config !== null ? (config as { serviceName?: unknown }).serviceName : undefined;
-  if (typeof name !== "string") throw new TypeError("createChannel: serviceConfig.healthCheckConfig.serviceName must be a string");
-  return name;
-}
-
-function loadBalancingConfigOf(serviceConfig: ChannelOptions["serviceConfig"]): Record<string, unknown>[] | undefined {
-  if (serviceConfig === undefined) return undefined;
-  let parsed: unknown = serviceConfig;
-  if (typeof serviceConfig === "string") {
-    try {
-      parsed = JSON.parse(serviceConfig);
-    } catch (e) {
-      throw new TypeError(`createChannel: serviceConfig is not valid JSON: ${(e as Error).message}`);
-    }
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new TypeError("createChannel: serviceConfig must be an object");
-  const list = (parsed as { loadBalancingConfig?: unknown }).loadBalancingConfig;
-  if (list === undefined) return undefined;
-  if (!Array.isArray(list) || list.some((e) => typeof e !== "object" || e === null || Array.isArray(e))) {
-    throw new TypeError("createChannel: serviceConfig.loadBalancingConfig must be a list of { policy: config } objects");
-  }
-  return list as Record<string, unknown>[];
-}
 
 async function* watchStates(connection: ChannelConnection): AsyncGenerator<ConnectivityState> {
   const pending: ConnectivityState[] = [];

@@ -28,6 +28,28 @@ export interface ClientCallSettings {
   readonly signal: AbortSignal | undefined;
   readonly onHeader: ((header: Metadata) => void) | undefined;
   readonly onTrailer: ((trailer: Metadata) => void) | undefined;
+  /** Set when the call is one attempt of a retrying call (retrying-call.ts). */
+  readonly attempt?: AttemptHooks;
+}
+
+/**
+ * What a call that is one attempt of several tells the retrying call above
+ * it, before the caller hears anything (gRFC A6's commit points).
+ */
+export interface AttemptHooks {
+  /**
+   * Response headers (not a trailers-only response) or a first message
+   * arrived (Node may emit DATA before the headers' event): the retrying
+   * call commits to this attempt. May be called twice.
+   */
+  responseStarted(attempt: ClientCall): void;
+  /**
+   * The attempt is ending with `status` (null: OK). True when the retrying
+   * call takes over (another attempt, a backoff, or this attempt lost to
+   * another): the attempt then ends without a word to the caller (no
+   * `onHeader`, `onTrailer`, result). False when this outcome is the call's.
+   */
+  ending(attempt: ClientCall, status: RpcError | null): boolean;
 }
 
 /**
@@ -44,10 +66,14 @@ export class ClientCall implements ClientWireSink, MessageSink {
   /** undefined while running; null once ended OK; the error once failed. */
   #status: RpcError | null | undefined = undefined;
   #headerSeen = false;
+  /** A trailers-only response: `onHeader` is called with the status, once it is known to be the caller's. */
+  #headerPending = false;
   #queue: AsyncQueue<Message> | undefined;
   #single: Message | undefined;
   #count = 0;
   #unary: { resolve: (m: Message) => void; reject: (e: RpcError) => void } | undefined;
+  /** `settleUnary` wants the UnaryResponse, not the message alone. */
+  #wholeResponse = false;
   #timer: NodeJS.Timeout | undefined;
   #onAbort: (() => void) | undefined;
   #endedPromise: Promise<void> | undefined;
@@ -88,6 +114,21 @@ export class ClientCall implements ClientWireSink, MessageSink {
     return this.#wire.trailer();
   }
 
+  /** Whether the server certainly never processed this call (it may be retried transparently, gRFC A6). */
+  get unprocessed(): boolean {
+    return this.#wire.unprocessed === true;
+  }
+
+  /** The raw `grpc-retry-pushback-ms` the server sent with its status, if any. */
+  get retryPushback(): string | undefined {
+    return this.#wire.retryPushback?.();
+  }
+
+  /** How the call ended: undefined while running, null for OK, else the error. */
+  get outcome(): RpcError | null | undefined {
+    return this.#status;
+  }
+
   /** Whether the call has ended; sending after that is pointless. */
   get ended(): boolean {
     return this.#status !== undefined;
@@ -107,6 +148,11 @@ export class ClientCall implements ClientWireSink, MessageSink {
       return compression.compress(bytes).then((out) => (this.#status === undefined ? this.#wire.send(out, true) : undefined));
     }
     return this.#wire.send(bytes, false);
+  }
+
+  /** Half-closes: no more request messages. */
+  halfClose(): void {
+    if (this.#status === undefined) this.#wire.closeSend();
   }
 
   /** Sends the last message and half-closes, in one write: the unary fast path. */
@@ -210,6 +256,18 @@ export class ClientCall implements ClientWireSink, MessageSink {
     this.#finish(error);
   }
 
+  /**
+   * Settles `resolve` or `reject` with the interceptor chain's view of a
+   * unary response, when the call ends: how a retrying call hands over the
+   * attempt it chose without a promise of its own per attempt.
+   */
+  settleUnary(resolve: (r: UnaryResponse) => void, reject: (e: RpcError) => void): void {
+    this.#wholeResponse = true;
+    const u = { resolve: resolve as (m: Message | UnaryResponse) => void, reject };
+    if (this.#status !== undefined) this.#settleUnary(u.resolve, reject);
+    else this.#unary = u;
+  }
+
   /** The one response message of a unary or client-streaming call. */
   unaryResult(): Promise<Message> {
     return new Promise((resolve, reject) => {
@@ -231,8 +289,14 @@ export class ClientCall implements ClientWireSink, MessageSink {
   }
 
   /** Part of ClientWireSink */
-  headerReceived(encoding: string | undefined): void {
+  headerReceived(encoding: string | undefined, trailersOnly?: boolean): void {
     if (this.#status !== undefined || this.#headerSeen) return;
+    if (trailersOnly) {
+      this.#headerSeen = true;
+      this.#headerPending = true;
+      return;
+    }
+    this.#settings.attempt?.responseStarted(this);
     if (encoding !== undefined) {
       this.#receiver.compression = this.#settings.findCompression(encoding);
       if (!this.#receiver.compression) {
@@ -265,6 +329,7 @@ export class ClientCall implements ClientWireSink, MessageSink {
   /** Part of MessageSink */
   delivered(msg: Message, _compressed: boolean, bytes: number): void {
     if (this.#status !== undefined) return;
+    if (this.#count === 0) this.#settings.attempt?.responseStarted(this);
     this.#count++;
     if (this.#queue) this.#queue.push(msg, bytes);
     else if (this.#count === 1) this.#single = msg;
@@ -288,12 +353,15 @@ export class ClientCall implements ClientWireSink, MessageSink {
     if (status && status.code === Code.CANCELLED && this.#settings.deadline !== undefined && Date.now() >= this.#settings.deadline) {
       status = deadlineError();
     }
+    const quiet = this.#settings.attempt !== undefined && this.#settings.attempt.ending(this, status);
     this.#status = status;
     this.#resolveEnded?.();
     this.#wakePump?.();
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#onAbort) this.#settings.signal!.removeEventListener("abort", this.#onAbort);
     this.#wire.finished();
+    if (quiet) return;
+    if (this.#headerPending) this.#settings.onHeader?.(this.header);
     if (status === null || this.#headerSeen || this.trailer.size > 0) this.#settings.onTrailer?.(this.trailer);
     const u = this.#unary;
     if (u) {
@@ -307,13 +375,27 @@ export class ClientCall implements ClientWireSink, MessageSink {
   #settleUnary(resolve: (m: Message) => void, reject: (e: RpcError) => void): void {
     const status = this.#status!;
     if (status !== null) reject(status);
-    else if (this.#count === 1) resolve(this.#single!);
+    else if (this.#count === 1) resolve(this.#wholeResponse ? (unaryResponse(this, this.#single!) as unknown as Message) : this.#single!);
     else if (this.#count === 0) reject(new RpcError(Code.UNIMPLEMENTED, "protocol error: no response message for a unary call"));
     else reject(new RpcError(Code.UNIMPLEMENTED, "protocol error: more than one response message for a unary call"));
   }
 }
 
 const endedMarker: unique symbol = Symbol("ended");
+
+/** A unary response as the interceptor chain sees it (own getters: `{ ...response, message }` keeps the metadata). */
+function unaryResponse(call: ClientCall, message: Message): UnaryResponse {
+  return {
+    stream: false,
+    get header() {
+      return call.header;
+    },
+    get trailer() {
+      return call.trailer;
+    },
+    message,
+  };
+}
 
 function deadlineError(): RpcError {
   return new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded");

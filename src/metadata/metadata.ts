@@ -150,7 +150,7 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
   /** Writes the entries into an HTTP/2 header object. @internal */
   writeTo(headers: Record<string, string | string[]>): void {
     for (const [k, list] of this.#map) {
-      if (isReservedKey(k)) continue;
+      if (isReservedKey(k) && k !== retryPushbackKey) continue;
       if (list.length === 1) {
         const v = list[0]!;
         headers[k] = typeof v === "string" ? v : encodeBinaryValue(v);
@@ -205,6 +205,16 @@ const reservedKeys = new Set([
   "grpc-retry-pushback-ms",
 ]);
 
+/**
+ * Retry metadata of gRFC A6 that the library sets but applications read: a
+ * server sees `grpc-previous-rpc-attempts` in a retried call's metadata,
+ * and sets `grpc-retry-pushback-ms` in its trailers (an error's metadata)
+ * to ask the client to retry after that many milliseconds, or, negative,
+ * not at all.
+ */
+const retryPushbackKey = "grpc-retry-pushback-ms";
+const visibleRetryKeys = new Set(["grpc-previous-rpc-attempts", retryPushbackKey]);
+
 /** @internal */
 export function isReservedKey(key: string): boolean {
   return key.charCodeAt(0) === 58 /* : */ || reservedKeys.has(key);
@@ -214,7 +224,7 @@ export function isReservedKey(key: string): boolean {
 export function metadataFromHeaders(headers: Record<string, string | string[] | number | undefined>): Metadata {
   const md = new Metadata();
   for (const key in headers) {
-    if (isReservedKey(key)) continue;
+    if (isReservedKey(key) && !visibleRetryKeys.has(key)) continue;
     const value = headers[key];
     if (value === undefined || typeof value === "number") continue;
     md.addFromWire(key, value);

@@ -10,7 +10,7 @@ import type { PeerTlsInfo } from "../credentials/peer-tls.js";
 export interface HandlerContext {
   /** The method called. */
   readonly method: DescMethod;
-  /** Request metadata (reserved `grpc-*` and HTTP/2 headers excluded). */
+  /** Request metadata (reserved `grpc-*` and HTTP/2 headers excluded, but for a retried call's `grpc-previous-rpc-attempts`). */
   readonly metadata: Metadata;
   /** Absolute deadline in epoch milliseconds from the client's `grpc-timeout`, if any. */
   readonly deadline: number | undefined;

@@ -248,7 +248,7 @@ class ServerEnd implements ServerWire {
     pipe.done = true;
     // As on the wire, a status alone arrives as trailers, with the response header metadata in them.
     pipe.trailer.merge(wireCopy(header));
-    later(() => pipe.clientSink?.headerReceived(undefined));
+    later(() => pipe.clientSink?.headerReceived(undefined, true));
     pipe.deliverStatus(status, trailer);
   }
 }

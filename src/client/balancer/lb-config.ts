@@ -16,26 +16,23 @@ export interface ChosenBalancer {
 }
 
 /**
- * Chooses the first policy of `loadBalancingConfig` (a list of
- * `{ policy_name: config }`) that the channel knows, as gRPC does;
+ * Chooses the first policy of a service config's `loadBalancingConfig`
+ * (parsed: name and config) that the channel knows, as gRPC does;
  * `pick_first` when the list is absent. A list naming no known policy is an
  * error (a TypeError naming them).
  */
 export function chooseBalancer(
-  loadBalancingConfig: readonly Readonly<Record<string, unknown>>[] | undefined,
+  loadBalancingConfig: readonly { readonly name: string; readonly config: unknown }[] | undefined,
   custom: Readonly<Record<string, LoadBalancerFactory>> | undefined,
 ): ChosenBalancer {
   if (loadBalancingConfig === undefined || loadBalancingConfig.length === 0) {
     return { name: "pick_first", factory: pickFirst, config: {} };
   }
   const names: string[] = [];
-  for (const entry of loadBalancingConfig) {
-    const keys = Object.keys(entry);
-    if (keys.length !== 1) throw new TypeError(`loadBalancingConfig: each entry names exactly one policy, got {${keys.join(", ")}}`);
-    const name = keys[0]!;
+  for (const { name, config } of loadBalancingConfig) {
     names.push(name);
     const factory = (custom && Object.hasOwn(custom, name) ? custom[name] : undefined) ?? (Object.hasOwn(builtInBalancers, name) ? builtInBalancers[name] : undefined);
-    if (factory) return { name, factory, config: entry[name] ?? {} };
+    if (factory) return { name, factory, config: config ?? {} };
   }
   throw new TypeError(`loadBalancingConfig names no policy this channel knows (${names.join(", ")}); known: ${[...Object.keys(builtInBalancers), ...Object.keys(custom ?? {})].join(", ")}`);
 }

@@ -10,8 +10,13 @@ import type { RpcError } from "../../status/rpc-error.js";
  * and `failed` (later calls are ignored by the call).
  */
 export interface ClientWireSink {
-  /** The response headers arrived (`wire.header()` has them); `encoding` is that of compressed messages. */
-  headerReceived(encoding: string | undefined): void;
+  /**
+   * The response headers arrived (`wire.header()` has them); `encoding` is
+   * that of compressed messages. `trailersOnly`: the headers carry the
+   * status, which follows at once (a retrying client does not commit to
+   * such an attempt).
+   */
+  headerReceived(encoding: string | undefined, trailersOnly?: boolean): void;
   /** One response message as framed: its payload, and whether it is compressed. */
   message(payload: Uint8Array, compressed: boolean): void;
   /** The server's status arrived (`wire.trailer()` has the trailers). */
@@ -47,4 +52,13 @@ export interface ClientWire {
   header(): Metadata;
   /** Response trailers (empty until they arrive). */
   trailer(): Metadata;
+  /**
+   * Whether the server certainly never processed the call, once it has
+   * failed: it refused the stream, or the stream never reached it. A client
+   * may then try again on another stream without asking a retry policy
+   * (gRFC A6 transparent retry). Absent means false.
+   */
+  readonly unprocessed?: boolean;
+  /** The raw `grpc-retry-pushback-ms` value of the status, if the server sent one (gRFC A6 pushback). */
+  retryPushback?(): string | undefined;
 }

@@ -33,6 +33,8 @@ export class GrpcClientWire implements ClientWire {
   /** Set once the call has a status: stream events after that are ignored. */
   #done = false;
   #drain: DrainWaiter | undefined;
+  #unprocessed = false;
+  #pushback: string | undefined;
 
   constructor(stream: ClientHttp2Stream, maxReceiveBytes: number) {
     this.#stream = stream;
@@ -42,6 +44,7 @@ export class GrpcClientWire implements ClientWire {
 
   start(sink: ClientWireSink): void {
     this.#sink = sink;
+    if (this.#session) watchSession(this.#session as WatchedSession);
     const stream = this.#stream as WireStream;
     stream[kWire] = this;
     stream.on("response", onResponse);
@@ -97,6 +100,33 @@ export class GrpcClientWire implements ClientWire {
     if (!this.#stream.writableEnded && !this.#stream.destroyed) this.#stream.close(constants.NGHTTP2_CANCEL);
   }
 
+  /**
+   * How Node's http2 client reports a stream the server never processed
+   * (checked against raw servers): a REFUSED_STREAM reset, which is also
+   * how nghttp2 closes the streams above the last-stream-id of a GOAWAY
+   * with NO_ERROR; a stream above the last-stream-id of a GOAWAY with an
+   * error code (those close with the session's error); a stream whose
+   * HEADERS were never submitted (no id: the session never connected); and
+   * a stream whose connection was lost before the server's SETTINGS came
+   * (a server sends them before it reads any request).
+   */
+  get unprocessed(): boolean {
+    return this.#unprocessed;
+  }
+
+  retryPushback(): string | undefined {
+    return this.#pushback;
+  }
+
+  #classify(rst: number): void {
+    const stream = this.#stream;
+    const id = stream.id;
+    const watched = (this.#session as WatchedSession | undefined)?.[kWatched];
+    if (rst === constants.NGHTTP2_REFUSED_STREAM || id === undefined || stream.pending) this.#unprocessed = true;
+    else if (watched && id > watched.goawayLastStreamId) this.#unprocessed = true;
+    else if (watched && watched.settingsSeen === false && connectionLost(this.#session)) this.#unprocessed = true;
+  }
+
   pause(): void {
     this.#stream.pause();
   }
@@ -128,7 +158,7 @@ export class GrpcClientWire implements ClientWire {
     this.#headerSeen = true;
     if (headers["grpc-status"] !== undefined) {
       // Trailers-only: the status comes in the only HEADERS frame.
-      sink.headerReceived(undefined);
+      sink.headerReceived(undefined, true);
       this.onTrailers(headers);
       return;
     }
@@ -161,6 +191,8 @@ export class GrpcClientWire implements ClientWire {
   onTrailers(trailers: IncomingHttpHeaders): void {
     if (this.#done) return;
     const { code, message, details } = statusFromTrailers(trailers);
+    const pushback = trailers["grpc-retry-pushback-ms"];
+    if (pushback !== undefined) this.#pushback = Array.isArray(pushback) ? pushback.join(",") : pushback;
     if (this.#trailer) this.#trailer.merge(metadataFromHeaders(trailers));
     else this.#rawTrailer = trailers;
     if (code === Code.OK && this.#reader?.partial) this.#sink!.failed(truncatedError());
@@ -171,6 +203,7 @@ export class GrpcClientWire implements ClientWire {
   onClose(): void {
     if (this.#done) return;
     const rst = this.#stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
+    this.#classify(rst);
     let error: RpcError;
     if (rst === constants.NGHTTP2_CANCEL && connectionLost(this.#session)) {
       error = new RpcError(Code.UNAVAILABLE, connectionLostMessage(this.#session, this.#headerSeen));
@@ -187,6 +220,7 @@ export class GrpcClientWire implements ClientWire {
   /** @internal stream listener */
   onError(e: Error & { code?: string }): void {
     if (this.#done) return;
+    this.#classify(this.#stream.rstCode ?? constants.NGHTTP2_NO_ERROR);
     if (e.code === "ERR_HTTP2_STREAM_ERROR") {
       const rst = this.#stream.rstCode ?? constants.NGHTTP2_INTERNAL_ERROR;
       this.#sink!.failed(new RpcError(codeFromRstCode(rst), `stream reset with HTTP/2 error code ${rst}`, { cause: e }));
@@ -201,6 +235,31 @@ function truncatedError(): RpcError {
 }
 
 const kWire = Symbol("tsgrpc.clientWire");
+const kWatched = Symbol("tsgrpc.sessionWatch");
+/** What a session's wires need to know of it to classify their failures. */
+interface SessionWatch {
+  /** The lowest last-stream-id of the GOAWAYs received. */
+  goawayLastStreamId: number;
+  /** Whether the server's SETTINGS arrived; undefined when unknown (watched only after the session connected). */
+  settingsSeen: boolean | undefined;
+}
+type WatchedSession = Http2Session & { [kWatched]?: SessionWatch };
+
+/** Watches a session for its GOAWAYs and first SETTINGS: once per session, not per stream. */
+function watchSession(session: WatchedSession): void {
+  if (session[kWatched] !== undefined) return;
+  const connecting = (session as Http2Session & { connecting?: boolean }).connecting === true;
+  session[kWatched] = { goawayLastStreamId: Infinity, settingsSeen: connecting ? false : undefined };
+  session.on("goaway", onGoaway);
+  if (connecting) session.once("remoteSettings", onRemoteSettings);
+}
+function onGoaway(this: WatchedSession, _code: number, lastStreamId: number): void {
+  const w = this[kWatched]!;
+  w.goawayLastStreamId = Math.min(w.goawayLastStreamId, lastStreamId);
+}
+function onRemoteSettings(this: WatchedSession): void {
+  this[kWatched]!.settingsSeen = true;
+}
 type WireStream = ClientHttp2Stream & { [kWire]: GrpcClientWire };
 
 // Listeners shared by every stream (Node calls them with the stream as

@@ -165,3 +165,33 @@ describe("client robustness", { timeout: 30_000 }, () => {
     assert.ok(Date.now() - started < 1000);
   });
 });
+
+test("a proxy's own answer with a gRPC status (nginx: HTTP 204, grpc-status 14): the gRPC status wins, and a retry policy retries it", { timeout: 10_000 }, async () => {
+  let requests = 0;
+  const server = http2.createServer((req, res) => {
+    requests++;
+    req.resume();
+    if (requests === 1) {
+      res.writeHead(204, { "grpc-status": "14", "grpc-message": "no live upstreams" });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/grpc" });
+    res.addTrailers({ "grpc-status": "0" });
+    res.end(frame(toBinary(EchoResponseSchema, create(EchoResponseSchema, {}))));
+  });
+  server.listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  const port = (server.address() as { port: number }).port;
+  const plain = createChannel(`http://127.0.0.1:${port}`, { enableRetries: false });
+  await assert.rejects(createClient(EchoService, plain).unary({}), (e: unknown) => e instanceof RpcError && e.code === Code.UNAVAILABLE && e.rawMessage === "no live upstreams");
+  plain.close();
+  requests = 0;
+  const retrying = createChannel(`http://127.0.0.1:${port}`, {
+    serviceConfig: { methodConfig: [{ name: [{}], retryPolicy: { maxAttempts: 2, initialBackoff: "0.01s", maxBackoff: "0.01s", backoffMultiplier: 1, retryableStatusCodes: ["UNAVAILABLE"] } }] },
+  });
+  await createClient(EchoService, retrying).unary({});
+  assert.equal(requests, 2);
+  retrying.close();
+  server.close();
+});

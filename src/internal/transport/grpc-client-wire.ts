@@ -140,6 +140,13 @@ export class GrpcClientWire implements ClientWire {
     if (this.#done) return;
     const sink = this.#sink!;
     const httpStatus = Number(headers[":status"] ?? 0);
+    if (httpStatus !== 200 && headers["grpc-status"] !== undefined) {
+      // A proxy's own answer (nginx: 204 with grpc-status 14 for a dead backend): the gRPC status says more than the HTTP one.
+      this.#headerSeen = true;
+      sink.headerReceived(undefined, true);
+      this.onTrailers(headers);
+      return;
+    }
     if (httpStatus !== 200) {
       this.cancel();
       sink.failed(

@@ -11,8 +11,9 @@
  * under bench/results/. Exits non-zero if any implementation answered
  * wrongly (missed targets are reported, not failed).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { distProblem } from "./lib/dist.js";
 import { ensureH2load } from "./lib/h2load.js";
 import { IMPLS, isImpl } from "./lib/implementations.js";
 import { describeMachine, machineLine } from "./lib/machine.js";
@@ -39,24 +40,16 @@ const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n
 const resultsDir = new URL("./results/", import.meta.url);
 const readmeFile = new URL("./README.md", import.meta.url);
 
-/** tsgrpc joins once the core library exports what the bench uses. */
-function tsgrpcAvailable(): boolean {
-  const index = new URL("../src/index.ts", import.meta.url);
-  if (!existsSync(index)) return false;
-  const source = readFileSync(index, "utf8");
-  return ["createServer", "createClient", "createChannel"].every((name) => source.includes(name));
-}
 
 async function main(): Promise<number> {
   const settings = settingsFor(args.quick ? "quick" : "full");
   const notes: string[] = [];
-  let impls = args.impls!.split(",").filter(Boolean);
+  const impls = args.impls!.split(",").filter(Boolean);
   const unknown = impls.filter((i) => !isImpl(i));
   if (unknown.length) throw new Error(`unknown implementations: ${unknown.join(", ")} (known: ${IMPLS.join(", ")})`);
-  if (impls.includes("tsgrpc") && !tsgrpcAvailable()) {
-    impls = impls.filter((i) => i !== "tsgrpc");
-    notes.push("tsgrpc skipped: src/index.ts does not export createServer/createClient/createChannel yet");
-  }
+  // tsgrpc is measured from its compiled output, as users run it.
+  const stale = impls.includes("tsgrpc") ? distProblem() : undefined;
+  if (stale) throw new Error(stale);
   const workloads = args.workloads!.split(",").filter(Boolean);
   for (const w of workloads) {
     if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`unknown workload ${w} (known: ${WORKLOADS.join(", ")})`);

@@ -1,0 +1,95 @@
+// serveClustered: one port served by two worker processes, calls answered by
+// both, and a SIGTERM to the primary that lets the calls in flight finish,
+// then leaves no process behind.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createChannel, createClient, type Channel } from "../../src/index.js";
+import { EchoService } from "../gen/tsgrpc/test/v1/echo_pb.js";
+
+const fixture = fileURLToPath(new URL("./clustered-echo-server.ts", import.meta.url));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test("two workers share one port, answer calls, and drain them on SIGTERM", { timeout: 30_000 }, async () => {
+  const primary = spawn(process.execPath, [...process.execArgv, fixture, "--workers=2"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = once(primary, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+  const workerPids = new Set<number>();
+  const ports = new Set<number>();
+  const started = new Set<string>();
+  let onLine = (): void => {};
+  let ready = false;
+  createInterface({ input: primary.stdout! }).on("line", (line) => {
+    const words = line.split(" ");
+    if (words[0] === "listening") {
+      ports.add(Number(words[1]));
+      workerPids.add(Number(words[2]));
+    } else if (words[0] === "started") started.add(words[1]!);
+    else if (line === "ready") ready = true;
+    onLine();
+  });
+  const until = (condition: () => boolean, what: string): Promise<void> =>
+    condition()
+      ? Promise.resolve()
+      : new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 20_000);
+          onLine = () => {
+            if (!condition()) return;
+            clearTimeout(timer);
+            onLine = () => {};
+            resolve();
+          };
+        });
+
+  const channels: Channel[] = [];
+  try {
+    await until(() => ready, "the primary's ready line");
+    assert.equal(workerPids.size, 2, "two workers listen");
+    assert.equal(ports.size, 1, "on one port");
+    assert.ok(!workerPids.has(primary.pid!));
+    const [port] = ports;
+
+    // One connection per channel; the primary hands connections to workers in turn.
+    for (let i = 0; i < 6; i++) channels.push(createChannel(`http://127.0.0.1:${port}`));
+    const clients = channels.map((channel) => createClient(EchoService, channel));
+    const decoder = new TextDecoder();
+    const answeredBy = new Set<number>();
+    for (const client of clients) {
+      const response = await client.unary({});
+      answeredBy.add(Number(decoder.decode(response.payload)));
+    }
+    assert.deepEqual([...answeredBy].sort(), [...workerPids].sort(), "both workers answer");
+
+    // Calls in flight on every connection, hence on both workers, when SIGTERM comes.
+    const inFlight = clients.map((client, i) => client.unary({ sleepMs: 1500, tag: `slow-${i}` }));
+    await until(() => started.size === clients.length, "every slow call to start");
+    primary.kill("SIGTERM");
+    const answers = await Promise.all(inFlight);
+    assert.deepEqual(
+      new Set(answers.map((a) => Number(decoder.decode(a.payload)))),
+      workerPids,
+      "the calls in flight on both workers completed",
+    );
+
+    const [code, signal] = await exited;
+    assert.equal(signal, null);
+    assert.equal(code, 0, "the primary exits 0 once every worker has drained");
+    for (const pid of workerPids) assert.equal(alive(pid), false, `worker ${pid} is gone`);
+  } finally {
+    for (const channel of channels) channel.close();
+    if (primary.exitCode === null && primary.signalCode === null) primary.kill("SIGKILL");
+    for (const pid of workerPids) if (alive(pid)) process.kill(pid, "SIGKILL");
+  }
+});

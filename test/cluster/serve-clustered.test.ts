@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { serveClustered } from "../../src/cluster/index.js";
 import { createChannel, createClient, type Channel } from "../../src/index.js";
 import { EchoService } from "../gen/tsgrpc/test/v1/echo_pb.js";
 
@@ -92,4 +93,12 @@ test("two workers share one port, answer calls, and drain them on SIGTERM", { ti
     if (primary.exitCode === null && primary.signalCode === null) primary.kill("SIGKILL");
     for (const pid of workerPids) if (alive(pid)) process.kill(pid, "SIGKILL");
   }
+});
+
+test("bad options are refused before any worker starts", { timeout: 5000 }, async () => {
+  const start = async () => ({ close: async () => {} });
+  await assert.rejects(serveClustered({ workers: 0, start }), TypeError);
+  await assert.rejects(serveClustered({ workers: 1.5, start }), TypeError);
+  await assert.rejects(serveClustered({ workers: 1, start, graceMs: -1 }), TypeError);
+  await assert.rejects(serveClustered({ workers: 1, start: "server.ts" as never }), TypeError);
 });

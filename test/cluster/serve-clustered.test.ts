@@ -1,6 +1,6 @@
 // serveClustered: one port served by two worker processes, calls answered by
-// both, and a SIGTERM to the primary that lets the calls in flight finish,
-// then leaves no process behind.
+// both, a worker that dies replaced, and a SIGTERM to the primary that lets
+// the calls in flight finish, then leaves no process behind.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -22,7 +22,7 @@ function alive(pid: number): boolean {
   }
 }
 
-test("two workers share one port, answer calls, and drain them on SIGTERM", { timeout: 30_000 }, async () => {
+test("two workers share one port, answer calls, are replaced when they die, and drain on SIGTERM", { timeout: 30_000 }, async () => {
   const primary = spawn(process.execPath, [...process.execArgv, fixture, "--workers=2"], {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -66,21 +66,29 @@ test("two workers share one port, answer calls, and drain them on SIGTERM", { ti
     for (let i = 0; i < 6; i++) channels.push(createChannel(`http://127.0.0.1:${port}`));
     const clients = channels.map((channel) => createClient(EchoService, channel));
     const decoder = new TextDecoder();
-    const answeredBy = new Set<number>();
+    const answeredBy: number[] = [];
     for (const client of clients) {
       const response = await client.unary({});
-      answeredBy.add(Number(decoder.decode(response.payload)));
+      answeredBy.push(Number(decoder.decode(response.payload)));
     }
-    assert.deepEqual([...answeredBy].sort(), [...workerPids].sort(), "both workers answer");
+    assert.deepEqual([...new Set(answeredBy)].sort(), [...workerPids].sort(), "both workers answer");
 
-    // Calls in flight on every connection, hence on both workers, when SIGTERM comes.
+    // A worker that dies while serving is replaced.
+    const crashed = answeredBy[0]!;
+    await assert.rejects(clients[0]!.unary({ tag: "crash" }));
+    await until(() => workerPids.size === 3, "a replacement worker");
+    const live = new Set([...workerPids].filter((pid) => pid !== crashed));
+    assert.equal(alive(crashed), false);
+
+    // Calls in flight on every connection, hence on both workers, when SIGTERM
+    // comes (the three connections of the crashed worker reconnect in turn).
     const inFlight = clients.map((client, i) => client.unary({ sleepMs: 1500, tag: `slow-${i}` }));
     await until(() => started.size === clients.length, "every slow call to start");
     primary.kill("SIGTERM");
     const answers = await Promise.all(inFlight);
     assert.deepEqual(
       new Set(answers.map((a) => Number(decoder.decode(a.payload)))),
-      workerPids,
+      live,
       "the calls in flight on both workers completed",
     );
 
@@ -101,4 +109,18 @@ test("bad options are refused before any worker starts", { timeout: 5000 }, asyn
   await assert.rejects(serveClustered({ workers: 1.5, start }), TypeError);
   await assert.rejects(serveClustered({ workers: 1, start, graceMs: -1 }), TypeError);
   await assert.rejects(serveClustered({ workers: 1, start: "server.ts" as never }), TypeError);
+});
+
+test("a worker that cannot start stops the cluster: the primary exits 1", { timeout: 20_000 }, async () => {
+  const primary = spawn(process.execPath, [...process.execArgv, fixture, "--workers=1", "--fail-start"], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  primary.stderr!.on("data", (chunk) => (stderr += chunk));
+  const timer = setTimeout(() => primary.kill("SIGKILL"), 15_000);
+  const [code] = (await once(primary, "exit")) as [number | null];
+  clearTimeout(timer);
+  assert.equal(code, 1);
+  assert.match(stderr, /this worker cannot start/);
+  assert.match(stderr, /a worker stopped before it listened/);
 });

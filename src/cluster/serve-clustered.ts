@@ -85,14 +85,13 @@ async function runWorker(options: ServeClusteredOptions, signals: NodeJS.Signals
       () => process.exit(1),
     );
   };
-  // Installed before start, so that a signal during start-up drains too.
+  // Installed before start: a signal during start-up exits at once, as nothing is in flight yet.
   for (const signal of signals) process.on(signal, stop);
   process.on("message", (message) => {
     if (message === SHUTDOWN) stop();
   });
   // The primary is gone (killed): nobody will ask for a shutdown any more.
   process.on("disconnect", stop);
-  // A signal during start-up exits at once: nothing is in flight yet.
   server = await options.start();
   process.send?.(LISTENING);
 }

@@ -37,6 +37,8 @@ export interface ServerProcess {
   /** Everything the server printed so far. */
   output(): string;
   stop(): Promise<void>;
+  /** Sends `signal` (SIGKILL, a crash, by default) and resolves when the server has exited: for failover tests. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
 function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
@@ -77,7 +79,17 @@ export function startServerProcess(
       clearTimeout(timer);
       child.stdout!.off("data", onData);
       child.removeAllListeners("exit");
-      resolvePromise({ port: Number(m[1]), output: () => out, stop: () => stopChild(child) });
+      resolvePromise({
+        port: Number(m[1]),
+        output: () => out,
+        stop: () => stopChild(child),
+        kill: (signal = "SIGKILL") => {
+          if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+          const exited = new Promise<void>((done) => child.once("exit", () => done()));
+          child.kill(signal);
+          return exited;
+        },
+      });
     };
     child.stdout!.on("data", onData);
   });

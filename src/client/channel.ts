@@ -22,7 +22,7 @@ import type { Codec } from "../codec/codec.js";
 import { protoCodec } from "../codec/proto-codec.js";
 import { checkCodec } from "../codec/check-codec.js";
 import { noteChannelCreated } from "../internal/deadline-propagation.js";
-import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
+import { checkByteLimit, defaultMaxReceiveBytes, defaultReceiveHighWaterMarkBytes, unlimitedBytes } from "../internal/limits.js";
 import { checkCallCredentials, withCallCredentials, type CallCredentials } from "../credentials/call-credentials.js";
 
 /** TLS settings of a channel. */
@@ -47,6 +47,14 @@ export interface ChannelOptions {
   maxReceiveBytes?: number;
   /** Largest request message sent, in bytes. Default: unlimited. */
   maxSendBytes?: number;
+  /**
+   * Bytes of response messages a call holds for a caller that does not read
+   * them as fast as they come (counted inflated, plus 64 per message); past
+   * it the stream pauses and HTTP/2 flow control stops the server. A call
+   * then holds at most this plus one message, compressed or not. Default
+   * 256 KiB (262,144).
+   */
+  receiveHighWaterMarkBytes?: number;
   /** Compression of request messages. Default `identity`. */
   compression?: "identity" | CompressionName;
   /** Interceptors for every call on this channel, outermost first. */
@@ -159,6 +167,7 @@ export function createChannelTo(parsed: ChannelTarget, target: string, options: 
   const defaults = {
     maxReceiveBytes: checkByteLimit(options.maxReceiveBytes, "maxReceiveBytes", defaultMaxReceiveBytes),
     maxSendBytes: checkByteLimit(options.maxSendBytes, "maxSendBytes", unlimitedBytes),
+    receiveHighWaterMarkBytes: checkByteLimit(options.receiveHighWaterMarkBytes, "receiveHighWaterMarkBytes", defaultReceiveHighWaterMarkBytes),
     compression: checkCompressionName(options.compression, "createChannel"),
     userAgent: options.userAgent ? `${options.userAgent} ${userAgentBase}` : userAgentBase,
     acceptEncoding: ["identity", ...supportedEncodings].join(","),
@@ -218,6 +227,7 @@ export function createChannelTo(parsed: ChannelTarget, target: string, options: 
       output: method.output,
       codec: defaults.codec,
       maxReceiveBytes: o.maxReceiveBytes ?? defaults.maxReceiveBytes,
+      receiveHighWaterMarkBytes: defaults.receiveHighWaterMarkBytes,
       sendCompression: compressionName ? findCompression(compressionName) : undefined,
       findCompression,
       deadline,

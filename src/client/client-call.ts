@@ -4,6 +4,7 @@ import type { StreamRequest, StreamResponse, UnaryResponse } from "../intercepto
 import { AsyncQueue } from "../internal/async-queue.js";
 import type { Compression } from "../internal/compression.js";
 import { maxTimerMs } from "../internal/grpc-timeout.js";
+import { defaultReceiveHighWaterMarkBytes } from "../internal/limits.js";
 import { serializeMessage } from "../internal/message-codec.js";
 import { MessageReceiver, type MessageSink } from "../internal/message-receiver.js";
 import type { ClientWire, ClientWireSink } from "../internal/transport/client-wire.js";
@@ -13,14 +14,13 @@ import type { Detail } from "../status/details.js";
 import { RpcError } from "../status/rpc-error.js";
 import { rejectWithCallerStack } from "../status/caller-stack.js";
 
-/** How many received messages may wait for a slow reader before the stream pauses. */
-const highWaterMark = 16;
-
 /** What a client call needs to know about itself, settled before it starts. */
 export interface ClientCallSettings {
   readonly output: DescMessage;
   readonly codec: Codec;
   readonly maxReceiveBytes: number;
+  /** Bytes of response messages held for a caller that does not keep up before the stream pauses. Default 256 KiB. */
+  readonly receiveHighWaterMarkBytes?: number;
   readonly sendCompression: Compression | undefined;
   /** The decompressor of a response encoding (a parameter, so that browser transports need no `node:zlib`). */
   readonly findCompression: (encoding: string) => Compression | undefined;
@@ -52,11 +52,20 @@ export class ClientCall implements ClientWireSink, MessageSink {
   #onAbort: (() => void) | undefined;
   #endedPromise: Promise<void> | undefined;
   #resolveEnded: (() => void) | undefined;
+  /** Stops `pump` waiting for its source when the call ends. */
+  #wakePump: (() => void) | undefined;
 
   constructor(wire: ClientWire, settings: ClientCallSettings) {
     this.#wire = wire;
     this.#settings = settings;
-    this.#receiver = new MessageReceiver(settings.output, settings.maxReceiveBytes, this, settings.codec);
+    this.#receiver = new MessageReceiver(
+      settings.output,
+      settings.maxReceiveBytes,
+      this,
+      settings.codec,
+      wire,
+      settings.receiveHighWaterMarkBytes ?? defaultReceiveHighWaterMarkBytes,
+    );
     wire.start(this);
     if (settings.deadline !== undefined) {
       const ms = settings.deadline - Date.now();
@@ -121,12 +130,11 @@ export class ClientCall implements ClientWireSink, MessageSink {
    */
   async pump(req: StreamRequest, maxSendBytes: number, compressMessage: ((m: Message, i: number) => boolean) | undefined): Promise<void> {
     const source = req.message[Symbol.asyncIterator]();
-    const ended = this.whenEnded().then(() => endedMarker);
     const codec = this.#settings.codec;
     let index = 0;
     try {
       for (;;) {
-        const r = await Promise.race([source.next(), ended]);
+        const r = await this.#nextRequest(source);
         if (typeof r === "symbol" || this.ended) break;
         if (r.done) {
           this.#wire.closeSend();
@@ -141,6 +149,28 @@ export class ClientCall implements ClientWireSink, MessageSink {
       this.cancel(RpcError.from(e, Code.CANCELLED));
     }
     void source.return?.()?.catch?.(() => undefined);
+  }
+
+  /**
+   * The source's next request, or `endedMarker` as soon as the call ends.
+   * Not `Promise.race` with one promise for the whole call: each race would
+   * leave a reaction on it holding that round's request until the call ends.
+   */
+  #nextRequest(source: AsyncIterator<Message>): Promise<IteratorResult<Message> | typeof endedMarker> {
+    if (this.#status !== undefined) return Promise.resolve(endedMarker);
+    return new Promise((resolve, reject) => {
+      this.#wakePump = () => resolve(endedMarker);
+      source.next().then(
+        (r) => {
+          this.#wakePump = undefined;
+          resolve(r);
+        },
+        (e) => {
+          this.#wakePump = undefined;
+          reject(e);
+        },
+      );
+    });
   }
 
   /** The interceptor chain's view of the response: a stream of messages, or the one message once it arrives. */
@@ -191,9 +221,9 @@ export class ClientCall implements ClientWireSink, MessageSink {
   /** The response messages of a server-streaming or bidi call; stopping early cancels the call. */
   messages(): AsyncQueue<Message> {
     this.#queue ??= new AsyncQueue<Message>(
-      highWaterMark,
-      () => this.#wire.pause(),
-      () => this.#wire.resume(),
+      this.#settings.receiveHighWaterMarkBytes ?? defaultReceiveHighWaterMarkBytes,
+      () => this.#receiver.hold(),
+      () => this.#receiver.release(),
       () => this.cancel(new RpcError(Code.CANCELLED, "the client stopped reading the response stream")),
       rejectWithCallerStack,
     );
@@ -233,13 +263,13 @@ export class ClientCall implements ClientWireSink, MessageSink {
   }
 
   /** Part of MessageSink */
-  delivered(msg: Message): void {
+  delivered(msg: Message, _compressed: boolean, bytes: number): void {
     if (this.#status !== undefined) return;
     this.#count++;
-    if (this.#queue) this.#queue.push(msg);
+    if (this.#queue) this.#queue.push(msg, bytes);
     else if (this.#count === 1) this.#single = msg;
     else if (this.#unary) this.cancel(new RpcError(Code.UNIMPLEMENTED, "protocol error: more than one response message for a unary call"));
-    else this.messages().push(msg);
+    else this.messages().push(msg, bytes);
   }
 
   /** Part of MessageSink */
@@ -260,6 +290,7 @@ export class ClientCall implements ClientWireSink, MessageSink {
     }
     this.#status = status;
     this.#resolveEnded?.();
+    this.#wakePump?.();
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#onAbort) this.#settings.signal!.removeEventListener("abort", this.#onAbort);
     this.#wire.finished();
@@ -270,6 +301,7 @@ export class ClientCall implements ClientWireSink, MessageSink {
       this.#settleUnary(u.resolve, u.reject);
     }
     this.#queue?.end(status ?? undefined);
+    this.#receiver.discard();
   }
 
   #settleUnary(resolve: (m: Message) => void, reject: (e: RpcError) => void): void {

@@ -1,21 +1,25 @@
 /**
  * A single-consumer queue of received messages, read as an async iterator.
  *
- * The producer (an HTTP/2 stream) pushes; when more than `highWaterMark`
- * items wait, `onFull` runs (the producer pauses its stream, so HTTP/2 flow
- * control stops the peer) and `onDrain` runs once the reader catches up.
- * That keeps a slow reader from making us buffer without bound.
+ * The producer pushes each item with its size in bytes; once `highWaterBytes`
+ * wait, `onFull` runs (the producer stops: it holds what still arrives and
+ * pauses its stream, so HTTP/2 flow control stops the peer), and `onDrain`
+ * runs once the reader has taken the queue down to half of that. Counting
+ * bytes, not items, is what bounds the memory a reader that does not keep
+ * up makes us hold: at most `highWaterBytes` plus one item.
  */
 export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   readonly #items: T[] = [];
+  readonly #sizes: number[] = [];
   #head = 0;
+  #queuedBytes = 0;
   #ended = false;
   #error: unknown = undefined;
   #waiter: { resolve: (r: IteratorResult<T> | Promise<never>) => void; reject: (e: unknown) => void } | undefined;
-  #paused = false;
+  #full = false;
 
   constructor(
-    private readonly highWaterMark: number,
+    private readonly highWaterBytes: number,
     private readonly onFull: () => void,
     private readonly onDrain: () => void,
     /** Runs when the reader stops early (`return()`): the consumer gave up. */
@@ -28,7 +32,18 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     private readonly rejectReader?: (error: unknown) => Promise<never>,
   ) {}
 
-  push(item: T): void {
+  /** Whether the queue is over its high-water mark (and has not drained since). */
+  get full(): boolean {
+    return this.#full;
+  }
+
+  /** Bytes of the items waiting for the reader. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** Queues `item`, which costs `bytes` of memory while it waits; a waiting reader takes it at once. */
+  push(item: T, bytes: number): void {
     if (this.#ended) return;
     const w = this.#waiter;
     if (w) {
@@ -37,8 +52,10 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
       return;
     }
     this.#items.push(item);
-    if (!this.#paused && this.#items.length - this.#head >= this.highWaterMark) {
-      this.#paused = true;
+    this.#sizes.push(bytes);
+    this.#queuedBytes += bytes;
+    if (!this.#full && this.#queuedBytes >= this.highWaterBytes) {
+      this.#full = true;
       this.onFull();
     }
   }
@@ -60,13 +77,15 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.#head < this.#items.length) {
       const value = this.#items[this.#head]!;
+      this.#queuedBytes -= this.#sizes[this.#head]!;
       this.#items[this.#head++] = undefined as T;
       if (this.#head === this.#items.length) {
         this.#items.length = 0;
+        this.#sizes.length = 0;
         this.#head = 0;
       }
-      if (this.#paused && this.#items.length - this.#head <= this.highWaterMark >> 1) {
-        this.#paused = false;
+      if (this.#full && this.#queuedBytes <= this.highWaterBytes / 2) {
+        this.#full = false;
         this.onDrain();
       }
       return Promise.resolve({ value, done: false });
@@ -86,7 +105,9 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
       this.onCancel();
     }
     this.#items.length = 0;
+    this.#sizes.length = 0;
     this.#head = 0;
+    this.#queuedBytes = 0;
     return Promise.resolve({ value: undefined, done: true });
   }
 

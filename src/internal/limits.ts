@@ -10,3 +10,16 @@ export function checkByteLimit(value: number | undefined, name: string, fallback
   if (!Number.isInteger(value) || value < 0) throw new TypeError(`${name} must be a non-negative integer number of bytes or Infinity, got ${value}`);
   return Math.min(value, unlimitedBytes);
 }
+
+/**
+ * Default high-water mark of a call's received messages, in bytes: past it
+ * the stream pauses until the reader catches up (`receiveHighWaterMarkBytes`).
+ */
+export const defaultReceiveHighWaterMarkBytes = 256 * 1024;
+
+/**
+ * What a received message costs besides its bytes, as counted against the
+ * high-water mark: the objects around it. It keeps a flood of empty
+ * messages as bounded as a flood of large ones.
+ */
+export const messageOverheadBytes = 64;

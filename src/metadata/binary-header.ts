@@ -43,8 +43,10 @@ export function decodeBinaryValues(text: string): Uint8Array[] | undefined {
   const out: Uint8Array[] = [];
   for (const raw of parts) {
     const part = raw.trim();
-    if (!base64Pattern.test(part) || part.length % 4 === 1) return undefined;
-    out.push(decodeBase64(part)!);
+    // The unpadded length decides what is valid ("+=" is one character of base64: not a byte).
+    const bytes = base64Pattern.test(part) ? decodeBase64(part) : undefined;
+    if (!bytes) return undefined;
+    out.push(bytes);
   }
   return out;
 }

@@ -124,8 +124,16 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
     return out;
   }
 
-  /** Adds one header as received from the wire; malformed values are dropped. @internal */
+  /**
+   * Adds one header as received from the wire. What gRPC does not allow
+   * (`doc/PROTOCOL-HTTP2.md`, Custom-Metadata) is dropped, as gRPC's
+   * implementations do: a key outside `0-9 a-z _ - .`, an ASCII value
+   * outside printable ASCII (Node hands non-ASCII bytes over as Latin-1),
+   * a `-bin` value that is not base64. So everything received can be set
+   * or sent again. @internal
+   */
   addFromWire(key: string, value: string | readonly string[]): void {
+    if (!isValidKey(key)) return;
     if (isBinaryKey(key)) {
       const texts = typeof value === "string" ? [value] : value;
       for (const text of texts) {
@@ -133,9 +141,9 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
         if (decoded) for (const d of decoded) this.#push(key, d);
       }
     } else if (typeof value === "string") {
-      this.#push(key, value);
+      if (isValidAsciiValue(value)) this.#push(key, value);
     } else {
-      for (const v of value) this.#push(key, v);
+      for (const v of value) if (isValidAsciiValue(v)) this.#push(key, v);
     }
   }
 

@@ -2,7 +2,7 @@ import * as http2 from "node:http2";
 import type { DescService } from "@bufbuild/protobuf";
 import type { Interceptor } from "../interceptor.js";
 import { Code } from "../status/code.js";
-import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
+import { checkByteLimit, defaultMaxReceiveBytes, defaultReceiveHighWaterMarkBytes, unlimitedBytes } from "../internal/limits.js";
 import { checkCompressionName, supportedEncodings, type CompressionName } from "../internal/compression.js";
 import { connectionWindowBytes, streamWindowBytes } from "../internal/transport/flow-control-windows.js";
 import type { Codec } from "../codec/codec.js";
@@ -23,13 +23,28 @@ import { checkConnectionLimits } from "./request-header-limit.js";
 import type { ServiceImpl } from "./service-impl.js";
 import { checkRestOptions, type RestOptions } from "./rest-options.js";
 import { createOpenApiDocument } from "../transcoding/openapi.js";
+import { checkConnectionOptions, type ServerConnectionOptions } from "./connection-options.js";
+import { ConnectionManager } from "./connection-manager.js";
+import { ActiveCalls } from "./active-calls.js";
 
-/** Options of a server, validated once in `createServer`. */
-export interface ServerOptions {
+/**
+ * Options of a server, validated once in `createServer`. The connection
+ * options (keepalive enforcement, idle and age limits, handshake timeout,
+ * concurrent streams) are in `ServerConnectionOptions`.
+ */
+export interface ServerOptions extends ServerConnectionOptions {
   /** Largest request message accepted, in bytes, after decompression. Default 4 MiB (4,194,304). */
   maxReceiveBytes?: number;
   /** Largest response message sent, in bytes. Default: unlimited. */
   maxSendBytes?: number;
+  /**
+   * Bytes of request messages a call holds for a handler that does not read
+   * them as fast as they come (counted inflated, plus 64 per message); past
+   * it the stream pauses and HTTP/2 flow control stops the client. A call
+   * then holds at most this plus one message, compressed or not. Default
+   * 256 KiB (262,144).
+   */
+  receiveHighWaterMarkBytes?: number;
   /** Request encodings accepted besides identity. Default `["gzip", "deflate"]`. */
   acceptCompression?: CompressionName[];
   /**
@@ -52,11 +67,6 @@ export interface ServerOptions {
    * ENHANCE_YOUR_CALM. Default 8 KiB (8,192), at least 1,024.
    */
   maxRequestHeaderBytes?: number;
-  /**
-   * Calls one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS);
-   * clients queue the rest. Default: unlimited.
-   */
-  maxConcurrentStreams?: number;
   /**
    * Lets the tsgrpc client calls a handler makes inherit its deadline and
    * cancellation (`CallOptions.propagate`), through `AsyncLocalStorage`.
@@ -148,6 +158,14 @@ export interface Server {
   /** The registered services, in registration order (for reflection, health and listings). */
   readonly services: readonly DescService[];
   /**
+   * Calls `listener` once, synchronously, when `close()` starts (before
+   * connections are told to go away), e.g. to report NOT_SERVING to health
+   * checks. Called at once if the server is already closing. Returns a
+   * function that removes the listener. A listener that throws is reported
+   * to `console.error` and does not stop the shutdown.
+   */
+  onShutdown(listener: () => void): () => void;
+  /**
    * Replaces the key and certificate (and, if given, the client CAs) of
    * every TLS address, for certificate rotation without a restart.
    * Connections made afterwards use them; open ones keep theirs. Throws a
@@ -171,13 +189,15 @@ export function createServer(options: ServerOptions = {}): Server {
   for (const name of accepted) {
     if (!supportedEncodings.includes(name)) throw new TypeError(`createServer: unsupported compression "${name}"`);
   }
+  const active = new ActiveCalls();
   const settings: ServerCallSettings = {
     maxReceiveBytes: checkByteLimit(options.maxReceiveBytes, "maxReceiveBytes", defaultMaxReceiveBytes),
     maxSendBytes: checkByteLimit(options.maxSendBytes, "maxSendBytes", unlimitedBytes),
+    receiveHighWaterMarkBytes: checkByteLimit(options.receiveHighWaterMarkBytes, "receiveHighWaterMarkBytes", defaultReceiveHighWaterMarkBytes),
     acceptEncodings: new Set(accepted),
     acceptEncodingHeader: ["identity", ...accepted].join(","),
     responseCompression: checkCompressionName(options.compression, "createServer"),
-    active: new Set(),
+    active,
     onHandlerError:
       options.onHandlerError ??
       ((error, ctx) => console.error(`tsgrpc: handler of ${ctx.method.parent.typeName}/${ctx.method.name} failed:`, error)),
@@ -186,7 +206,8 @@ export function createServer(options: ServerOptions = {}): Server {
   const limits = checkConnectionLimits(options);
   const listeners: HttpListener[] = [];
   const tlsListeners = new Map<HttpListener, ServerTlsOptions>();
-  const sessions = new Set<http2.ServerHttp2Session>();
+  const connections = new ConnectionManager(checkConnectionOptions(options));
+  const shutdownListeners = new Set<() => void>();
   let closing = false;
 
   const dispatch: DispatchSettings = {
@@ -200,22 +221,21 @@ export function createServer(options: ServerOptions = {}): Server {
   };
 
   const onSession = (session: http2.ServerHttp2Session) => {
-    sessions.add(session);
     session.on("error", noop);
-    session.on("close", () => sessions.delete(session));
     try {
       session.setLocalWindowSize(connectionWindowBytes);
     } catch {
       // Not yet possible on this session: the default window stays.
     }
-    if (closing) session.close();
+    // Timers, keepalive enforcement, idle and age limits; a closing server's GOAWAY.
+    connections.add(session);
   };
 
   const http2Options: http2.SecureServerOptions = {
     settings: {
       initialWindowSize: streamWindowBytes,
       maxHeaderListSize: limits.maxRequestHeaderBytes,
-      ...(limits.maxConcurrentStreams !== undefined ? { maxConcurrentStreams: limits.maxConcurrentStreams } : {}),
+      maxConcurrentStreams: connections.settings.maxConcurrentStreams,
     },
     maxSessionMemory: 64,
   };
@@ -254,6 +274,7 @@ export function createServer(options: ServerOptions = {}): Server {
       const listener = await openHttpListener({
         ...(where.path !== undefined ? { path: where.path } : { host: where.host ?? "127.0.0.1", port: where.port ?? 0 }),
         ...(where.tls ? { tls: secureServerOptions(where.tls) } : {}),
+        sniffTimeoutMs: connections.settings.handshakeTimeoutMs,
         http2: h2,
         onHttp1Request: (req, res) => dispatchHttp1Request(req, res, dispatch, check),
       });
@@ -270,21 +291,33 @@ export function createServer(options: ServerOptions = {}): Server {
       if (tlsListeners.size === 0) throw new TypeError("updateTls: the server has no TLS address");
       for (const [listener, current] of tlsListeners) tlsListeners.set(listener, updateListenerTls(listener, current, tls));
     },
+    onShutdown(listener) {
+      if (typeof listener !== "function") throw new TypeError("onShutdown: the listener must be a function");
+      if (closing) {
+        notifyShutdown(listener);
+        return noop;
+      }
+      const once = () => listener();
+      shutdownListeners.add(once);
+      return () => void shutdownListeners.delete(once);
+    },
     async close(closeOptions) {
       const graceMs = closeOptions?.graceMs ?? 10_000;
+      const starting = !closing;
       closing = true;
+      if (starting) for (const listener of [...shutdownListeners]) notifyShutdown(listener);
+      shutdownListeners.clear();
       const stopped = listeners.map((l) => l.close());
-      for (const s of sessions) s.close();
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      // Graceful GOAWAY (two of them: requests already on their way are still served).
+      connections.shutdown();
       // Connections that came from no listener (tsgrpc/testing) and in-memory calls count too.
-      const drained = Promise.all(stopped).then(() => until(() => sessions.size === 0 && settings.active.size === 0, grace));
-      await Promise.race([drained, grace]);
-      clearTimeout(timer);
-      for (const call of [...settings.active]) call.abortForShutdown();
-      // Let the UNAVAILABLE statuses reach the wire before the sockets go.
-      if (sessions.size > 0) await new Promise((resolve) => setTimeout(resolve, 50));
-      for (const s of sessions) s.destroy();
+      const drained = Promise.all([...stopped, connections.whenEmpty(), active.whenEmpty()]);
+      if (!(await settlesWithin(drained, graceMs))) {
+        for (const call of [...active]) call.abortForShutdown();
+        // Let the UNAVAILABLE statuses reach the wire before the sockets go.
+        await settlesWithin(connections.whenEmpty(), 50);
+      }
+      connections.destroyAll();
       for (const l of listeners) l.destroyConnections();
       await Promise.all(stopped);
     },
@@ -302,15 +335,20 @@ export function createServer(options: ServerOptions = {}): Server {
     get closing() {
       return closing;
     },
+    connectionCounters: connections.counters,
   });
   return server;
 }
 
-/** Resolves once `done()` holds (checked every few milliseconds), or when `stop` settles. */
-async function until(done: () => boolean, stop: Promise<void>): Promise<void> {
-  let stopped = false;
-  void stop.then(() => (stopped = true));
-  while (!done() && !stopped) await new Promise((resolve) => setTimeout(resolve, 5));
+/** Whether `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function parseListenAddress(address: string): ListenOptions {
@@ -328,6 +366,14 @@ function checkCodecs(codecs: Codec[] | undefined): Map<string, Codec> {
     byName.set(codec.name, codec);
   }
   return byName;
+}
+
+function notifyShutdown(listener: () => void): void {
+  try {
+    listener();
+  } catch (e) {
+    console.error("tsgrpc: a shutdown listener failed:", e);
+  }
 }
 
 function webProtocols(options: ServerOptions): WebProtocolSettings | undefined {

@@ -12,18 +12,13 @@ export function headerListBytes(raw: readonly string[]): number {
   return n + 16 * raw.length;
 }
 
-/** Validates the server's connection limits once. @internal */
-export function checkConnectionLimits(o: { maxRequestHeaderBytes?: number; maxConcurrentStreams?: number }): {
+/** Validates the server's header limit once. @internal */
+export function checkConnectionLimits(o: { maxRequestHeaderBytes?: number }): {
   maxRequestHeaderBytes: number;
-  maxConcurrentStreams: number | undefined;
 } {
   const header = o.maxRequestHeaderBytes ?? defaultMaxRequestHeaderBytes;
   if (!Number.isInteger(header) || header < 1024 || header > 0xffff_ffff) {
     throw new TypeError(`maxRequestHeaderBytes must be an integer number of bytes from 1024, got ${header}`);
   }
-  const streams = o.maxConcurrentStreams;
-  if (streams !== undefined && (!Number.isInteger(streams) || streams < 1 || streams > 0xffff_ffff)) {
-    throw new TypeError(`maxConcurrentStreams must be a positive integer, got ${streams}`);
-  }
-  return { maxRequestHeaderBytes: header, maxConcurrentStreams: streams };
+  return { maxRequestHeaderBytes: header };
 }

@@ -12,9 +12,6 @@ import type { ServerWire, ServerWireSink } from "../internal/transport/server-wi
 import { CallContext } from "./call-context.js";
 import type { HandlerContext } from "./handler-context.js";
 
-/** How many request messages may wait for a slow handler before the stream pauses. */
-const highWaterMark = 16;
-
 /** A registered method: its descriptor and its handler behind the server's interceptors. */
 export interface MethodEntry {
   readonly method: DescMethod;
@@ -25,6 +22,8 @@ export interface MethodEntry {
 export interface ServerCallSettings {
   readonly maxReceiveBytes: number;
   readonly maxSendBytes: number;
+  /** Bytes of request messages held for a handler that does not keep up before the stream pauses. */
+  readonly receiveHighWaterMarkBytes: number;
   /** Encodings the server decodes, besides identity. */
   readonly acceptEncodings: ReadonlySet<string>;
   /** `grpc-accept-encoding` as sent: `identity,gzip,deflate`. */
@@ -78,7 +77,7 @@ export class ServerCall implements ServerWireSink, MessageSink {
     this.#settings = settings;
     this.method = entry.method;
     this.context = new CallContext(this);
-    this.#receiver = new MessageReceiver(entry.method.input, settings.maxReceiveBytes, this, wire.codec);
+    this.#receiver = new MessageReceiver(entry.method.input, settings.maxReceiveBytes, this, wire.codec, wire, settings.receiveHighWaterMarkBytes);
     if (settings.responseCompression) this.setResponseCompression(settings.responseCompression);
     settings.active.add(this);
     this.#start();
@@ -142,11 +141,13 @@ export class ServerCall implements ServerWireSink, MessageSink {
     }
     const kind = this.method.methodKind;
     if (kind === "client_streaming" || kind === "bidi_streaming") {
+      const receiver = this.#receiver;
       this.#queue = new AsyncQueue<Message>(
-        highWaterMark,
-        () => wire.pause(),
-        () => wire.resume(),
-        () => wire.resume(),
+        this.#settings.receiveHighWaterMarkBytes,
+        () => receiver.hold(),
+        () => receiver.release(),
+        // The handler stopped reading: what the client still sends is dropped.
+        () => receiver.discard(),
       );
       wire.start(this, true);
       // Without an encoding no message can be compressed: hand the queue over as it is.
@@ -200,11 +201,11 @@ export class ServerCall implements ServerWireSink, MessageSink {
   }
 
   /** Part of MessageSink: a parsed request message. */
-  delivered(msg: Message, compressed: boolean): void {
+  delivered(msg: Message, compressed: boolean, bytes: number): void {
     if (this.#done) return;
     if (this.#queue) {
       this.#queuedFlags?.push(compressed);
-      this.#queue.push(msg);
+      this.#queue.push(msg, bytes);
       return;
     }
     if (++this.#count === 1) {
@@ -356,6 +357,7 @@ export class ServerCall implements ServerWireSink, MessageSink {
     this.#settings.active.delete(this);
     if (this.#timer) clearTimeout(this.#timer);
     this.#queue?.end(reason ?? new RpcError(Code.CANCELLED, "the call has ended"));
+    this.#receiver.discard();
     // The reason is built only if a signal exists or is asked for later: most calls never look.
     this.#abortReason = reason;
     this.#abort?.abort(reason ?? completedReason());

@@ -1,6 +1,7 @@
 import type { Duplex } from "node:stream";
 import type { Router } from "./router.js";
 import type { ServerCallSettings } from "./server-call.js";
+import type { ConnectionCounters } from "./connection-manager.js";
 
 /**
  * What tsgrpc's own modules (the test transports of `tsgrpc/testing`) may
@@ -16,6 +17,8 @@ export interface ServerInternals {
   acceptHttp2(connection: Duplex): void;
   /** Whether `close()` has been called. */
   readonly closing: boolean;
+  /** What the connection manager did (GOAWAYs sent and why, PINGs, timeouts): for tests. */
+  readonly connectionCounters: ConnectionCounters;
 }
 
 const internals = new WeakMap<object, ServerInternals>();

@@ -48,7 +48,10 @@ test("outside internal/, the transport is reached only through its seams", () =>
     "internal/transport/flow-control-windows.ts": /^server\/create-server\.ts$/,
     "internal/transport/subchannel.ts": /^client\/(channel-connection|check-channel-options|balancer\/load-balancer|resolver\/resolver)\.ts$/,
     "internal/transport/client-wire.ts": /^(client|testing)\//,
-    "internal/transport/http-listener.ts": /^server\/(create-server|server-tls)\.ts$/,
+    "internal/transport/http-listener.ts": /^server\/(create-server|server-tls|connection-manager)\.ts$/,
+    // The connection manager ends sessions (GOAWAY) and polices their PINGs.
+    "internal/transport/goaway.ts": /^server\/connection-manager\.ts$/,
+    "internal/transport/keepalive-enforcement.ts": /^server\/connection-manager\.ts$/,
     "internal/transport/grpc-client-wire.ts": /^client\/channel\.ts$/,
     // gRPC-Web and Connect: the dispatchers wrap a request in an exchange; the web dispatch picks the wire.
     "internal/transport/http-exchange.ts": /^(server\/(http1-dispatch|http2-dispatch|web-dispatch|rest-dispatch)\.ts|transcoding\/rest-server-wire(\.test)?\.ts)$/,
@@ -70,5 +73,11 @@ test("outside internal/, the transport is reached only through its seams", () =>
 test("the library imports no test peers or test tools", () => {
   const peers = /from\s+["'](@grpc\/|@connectrpc\/|fast-check)/;
   const bad = sourceFiles(src).filter((f) => peers.test(readFileSync(f, "utf8"))).map((f) => relative(src, f));
+  assert.deepEqual(bad, []);
+});
+
+test("the tsgrpc command uses the public API only (the package's entry points)", () => {
+  const entries = /^(index|health\/index|reflection\/index|transcoding\/index|status\/error-details|testing\/index|interceptors\/index)\.ts$/;
+  const bad = imports().filter((e) => e.from.startsWith("cli/") && !e.to.startsWith("cli/") && !entries.test(e.to));
   assert.deepEqual(bad, []);
 });

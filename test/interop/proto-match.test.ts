@@ -93,3 +93,20 @@ test("grpc/core/stats.proto has the upstream shape", () => {
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test("health and reflection protos match upstream's", () => {
+  const tmp = mkdtempSync(join(tmpdir(), "tsgrpc-proto-match-"));
+  try {
+    const names = ["grpc/health/v1/health.proto", "grpc/reflection/v1/reflection.proto", "grpc/reflection/v1alpha/reflection.proto"];
+    const theirs = buildImage(upstreamRoot, names.map((n) => join(upstreamRoot, n)), join(tmp, "upstream.binpb"));
+    const ours = buildImage(join(repoRoot, "proto"), names.map((n) => join(repoRoot, "proto", n)), join(tmp, "ours.binpb"));
+    for (const name of names) {
+      const a = ours.find((f) => f.name === name);
+      const b = theirs.find((f) => f.name === name);
+      assert.ok(a && b, `${name} missing`);
+      assert.deepEqual(normalize(a), normalize(b), `${name} differs from upstream`);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});

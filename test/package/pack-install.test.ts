@@ -241,6 +241,23 @@ describe("the npm package, installed as the README says", { timeout: SUITE_MS },
     await serverAndClient(blockWith(readme, "npx tsc"));
   });
 
+  test("npx tsgrpc list, describe, call, health and bench against the README's server, with nothing but its address", async () => {
+    const server = await start(process.execPath, ["dist/server.js"], { ...inProject(RUN_MS), env: { ...env, PORT: "0" }, ready: /^listening on (127\.0\.0\.1):(\d+)$/m });
+    try {
+      const target = `${server.ready[1]}:${server.ready[2]}`;
+      const tsgrpc = (...args: string[]) => runNpm(["exec", "--offline", "--", "tsgrpc", ...args], inProject(RUN_MS));
+      assert.match((await tsgrpc("list", target)).stdout, /^greeter\.v1\.GreeterService$/m);
+      assert.match((await tsgrpc("describe", target, "greeter.v1.GreeterService")).stdout, /rpc SayHellos\(\.greeter\.v1\.SayHelloRequest\) returns \(stream \.greeter\.v1\.SayHelloResponse\);/);
+      const call = await tsgrpc("call", target, "greeter.v1.GreeterService/SayHello", "-d", '{"name":"cli"}', "-H", "authorization: Bearer example-token");
+      assert.deepEqual(JSON.parse(call.stdout), { message: "Hello, cli!" });
+      assert.equal((await tsgrpc("health", target)).stdout, "SERVING\n");
+      const bench = await tsgrpc("bench", target, "greeter.v1.GreeterService/SayHellos", "-d", '{"name":"b"}', "-n", "20", "--format", "json");
+      assert.deepEqual((JSON.parse(bench.stdout) as { statuses: unknown }).statuses, { OK: 20 });
+    } finally {
+      await server.stop(5000);
+    }
+  });
+
   test("README: server and client under node --import tsx, from the TypeScript sources", async () => {
     const block = readme.shell.find((b) => b.commands.some((c) => c.startsWith("node --import tsx ")));
     assert.ok(block, "the README shows no `node --import tsx` commands");

@@ -7,6 +7,7 @@ import { RpcError } from "../../status/rpc-error.js";
 import { EnvelopeReader, flagCompressed, writeEnvelope } from "../envelope.js";
 import { writeStatus } from "../status-trailers.js";
 import { DrainWaiter } from "./drain-waiter.js";
+import { noteResponseSent } from "./keepalive-enforcement.js";
 import type { ServerWire, ServerWireSink } from "./server-wire.js";
 
 /** Bytes of response messages queued on a stream past which each write waits to be flushed. */
@@ -102,6 +103,8 @@ export class GrpcServerWire implements ServerWire {
   sendMessage(payload: Uint8Array, compressed: boolean): Promise<void> | undefined {
     if (this.#finished) return undefined;
     const stream = this.#stream;
+    // DATA going out: PINGs that follow it are fine (BDP probes), whatever the keepalive policy.
+    noteResponseSent(stream);
     const flags = compressed ? flagCompressed : 0;
     // Node buffers up to 16 KiB per stream before write() says stop: hundreds
     // of small messages for a client that does not read. Past a few KiB, wait

@@ -37,7 +37,8 @@ export interface HttpListenerOptions {
    * 'request' listener. Its settings, `setTimeout` and 'sessionError' work as
    * on a listening server; its `close()` does nothing to sessions: the caller
    * tracks them ('session') and closes them. A client that sent the preface
-   * and then nothing stays connected until a session timeout ends it.
+   * and then nothing stays connected until the caller ends it (`acceptedAtOf`
+   * tells when the connection was accepted, for a handshake deadline).
    */
   http2: http2.Http2Server;
   /** Handles each HTTP/1.1 request. It should not throw: if it does, the request is answered 500 (or its connection reset). */
@@ -95,6 +96,18 @@ export interface HttpListener {
 /** Default of `HttpListenerOptions.sniffTimeoutMs`. */
 export const defaultSniffTimeoutMs = 10_000;
 
+const kAcceptedAt = Symbol("tsgrpc.acceptedAt");
+type StampedSocket = net.Socket & { [kAcceptedAt]?: number };
+
+/**
+ * When the listener accepted `socket` (`performance.now()`), for the TCP or
+ * pipe socket and for the TLS socket over it; undefined for a socket that
+ * came from elsewhere. The HTTP/2 handshake deadline counts from it.
+ */
+export function acceptedAtOf(socket: object): number | undefined {
+  return (socket as StampedSocket)[kAcceptedAt];
+}
+
 /**
  * Binds `options`' address and starts handing connections over. Rejects with
  * the listen error (EADDRINUSE, EACCES…) and leaves nothing open then. Throws
@@ -120,6 +133,7 @@ export async function openHttpListener(options: HttpListenerOptions): Promise<Ht
   let handshakesUntracked = false;
 
   const accept = (socket: net.Socket) => {
+    (socket as StampedSocket)[kAcceptedAt] = performance.now();
     connections.add(socket);
     socket.once("close", () => {
       connections.delete(socket);
@@ -194,6 +208,7 @@ export async function openHttpListener(options: HttpListenerOptions): Promise<Ht
       } else {
         handshakesUntracked = true;
       }
+      (socket as StampedSocket)[kAcceptedAt] = (tcp instanceof net.Socket ? acceptedAtOf(tcp) : undefined) ?? performance.now();
       if (closed) socket.destroy();
       else if (socket.alpnProtocol === "h2") toHttp2(socket);
       else toHttp1(socket);

@@ -6,6 +6,7 @@ import { Backoff, type BackoffSettings, connectionBackoff } from "../backoff.js"
 import { outsideCall } from "../deadline-propagation.js";
 import { describeConnectionError } from "./connection-error.js";
 import { connectionWindowBytes, streamWindowBytes } from "./flow-control-windows.js";
+import { probeSession } from "./session-health.js";
 
 /** gRPC's connectivity states (doc/connectivity-semantics-and-api.md). */
 export type ConnectivityState = "IDLE" | "CONNECTING" | "READY" | "TRANSIENT_FAILURE" | "SHUTDOWN";
@@ -47,6 +48,10 @@ interface Session {
   keepalive: NodeJS.Timeout | undefined;
   /** No longer takes new streams: closed once its last one ends. */
   draining: boolean;
+  /** Asks the session a PING, at most once per `minProbeIntervalMs`: see `suspect`. */
+  suspect: () => void;
+  /** A check that the last request went out is due this turn of the event loop. */
+  checkScheduled: boolean;
 }
 
 const enhanceYourCalm = 11;
@@ -113,6 +118,10 @@ export class Subchannel {
     if (s.active++ === 0) s.http2.ref();
     (stream as TrackedStream)[kSession] = s;
     stream.on("close", onStreamClose);
+    if (!s.checkScheduled) {
+      s.checkScheduled = true;
+      setImmediate(checkSent, s);
+    }
     return stream;
   }
 
@@ -138,7 +147,8 @@ export class Subchannel {
   #open(): void {
     const t = this.#settings;
     const address = this.address;
-    const session = { active: 0, socket: undefined, socketError: undefined, keepalive: undefined, draining: false } as Partial<Session> as Session;
+    const session = { active: 0, socket: undefined, socketError: undefined, keepalive: undefined, draining: false, checkScheduled: false } as Partial<Session> as Session;
+    session.suspect = this.#suspecter(session);
     const options: http2.ClientSessionOptions = {
       settings: { enablePush: false, initialWindowSize: streamWindowBytes },
       maxSessionMemory: 64,
@@ -183,6 +193,7 @@ export class Subchannel {
     });
     // Errors reach the streams of this session; the session itself must not throw.
     h2.on("error", (e: Error) => this.#lost(session, connectError(e)));
+    h2.on("frameError", () => session.suspect());
     h2.on("goaway", (code: number, _last: number, data?: Buffer) => {
       if (code === enhanceYourCalm && data?.toString() === "too_many_pings" && Number.isFinite(t.keepalive.timeMs)) {
         t.keepalive.timeMs *= 2;
@@ -226,6 +237,34 @@ export class Subchannel {
     this.#timer.unref();
   }
 
+  /**
+   * Something suggests the session died without Node saying so: a request
+   * that did not go out, a refused stream, a frame that could not be sent.
+   * When a peer sends a frame that nghttp2 treats as a connection error
+   * (invalid HPACK, DATA on stream 0), nghttp2 sends GOAWAY and stops, but
+   * Node emits nothing and keeps the socket open (`probeSession`): streams
+   * in flight would wait for ever and new ones are never sent. A PING tells;
+   * unanswered, the session is lost like one whose keepalive failed, so its
+   * calls fail with UNAVAILABLE at once and new calls get a new connection.
+   */
+  #suspecter(session: Session): () => void {
+    let probing = false;
+    let probedAt = -Infinity;
+    return () => {
+      const h2 = session.http2;
+      const now = Date.now();
+      if (probing || h2.closed || h2.destroyed || now - probedAt < minProbeIntervalMs) return;
+      probing = true;
+      probedAt = now;
+      void probeSession(h2).then((alive) => {
+        probing = false;
+        if (alive || h2.destroyed) return;
+        this.#lost(session, new Error(`${describe(this.address)} did not answer a PING after a protocol error; the connection is dead`));
+        h2.destroy(new Error("the connection is dead (unanswered PING)"));
+      });
+    };
+  }
+
   #startKeepalive(session: Session): void {
     const k = this.#settings.keepalive;
     if (!Number.isFinite(k.timeMs)) return;
@@ -258,6 +297,21 @@ export class Subchannel {
     };
     schedule();
   }
+}
+
+/** At most one such PING per connection in this time: servers count PINGs (gRPC's keepalive enforcement). */
+const minProbeIntervalMs = 30_000;
+
+/**
+ * Right after a request, nghttp2 has put its HEADERS on the wire, unless the
+ * session is dead: one that sent GOAWAY for a protocol error queues frames
+ * and never sends them. Checked once per turn of the event loop.
+ */
+function checkSent(session: Session): void {
+  session.checkScheduled = false;
+  const h2 = session.http2;
+  if (h2.connecting || h2.closed || h2.destroyed) return;
+  if ((h2.state.outboundQueueSize ?? 0) > 0) session.suspect();
 }
 
 function stopKeepalive(session: Session): void {
@@ -305,6 +359,7 @@ type TrackedStream = http2.ClientHttp2Stream & { [kSession]: Session };
 /** Shared by every stream (no closure per call): the last stream of a session lets the process exit. */
 function onStreamClose(this: TrackedStream): void {
   const s = this[kSession];
+  if (this.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) s.suspect();
   if (--s.active !== 0) return;
   if (s.draining && !s.http2.closed && !s.http2.destroyed) s.http2.close();
   if (!s.http2.destroyed) s.http2.unref();

@@ -1,4 +1,4 @@
-// What the one-port listener (src/internal/transport/http-listener.ts) costs
+// What the one-port listener (src/internal/transport/http-listener.ts, compiled in dist/) costs
 // HTTP/2: the same 'stream' handler behind `http2.createServer().listen()`
 // (or `createSecureServer`) and behind `openHttpListener`, each in a fresh
 // server process pinned to core 0, driven over one connection from core 1 by
@@ -12,7 +12,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import * as http2 from "node:http2";
 import { fileURLToPath } from "node:url";
 import { testPki } from "../test/e2e/test-certs.js";
-import { openHttpListener } from "../src/internal/transport/http-listener.js";
+import { openHttpListener } from "../dist/internal/transport/http-listener.js";
 
 type Mode = "plain-direct" | "plain-listener" | "tls-direct" | "tls-listener";
 const modes: Mode[] = ["plain-direct", "plain-listener", "tls-direct", "tls-listener"];

@@ -2,7 +2,7 @@
  * CPU profiles of one implementation under the bench's workloads, summarized
  * (self time by place and function; our own functions by inclusive time):
  *
- *   cd bench && node --import tsx profile.ts --impl=tsgrpc --scenarios=server-0,server-65536,client-unary,client-stream
+ *   npm run build && cd bench && node --import tsx profile.ts --impl=tsgrpc --scenarios=server-0,server-65536,client-unary,client-stream
  *
  * Servers run under h2load (4 × 32 streams); clients call the raw bound
  * server (64 unary calls in flight; one stream of 100 B messages). The
@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { runWorker, startServerProcess } from "./lib/child.js";
 import { renderProfile, summarizeProfile } from "./lib/cpu-profile.js";
+import { distProblem } from "./lib/dist.js";
 import { frame } from "./lib/envelope.js";
 import { ensureH2load, runH2load } from "./lib/h2load.js";
 import { PATHS, requestBytes } from "./lib/messages.js";
@@ -29,7 +30,7 @@ const { values: args } = parseArgs({
 });
 const impl = args.impl!;
 const seconds = Number(args.seconds);
-const ownPrefix = new URL("../src/", import.meta.url).href;
+const ownPrefix = new URL("../dist/", import.meta.url).href;
 
 async function profileServer(size: number, dir: string): Promise<string> {
   const server = await startServerProcess(impl, size, ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
@@ -70,6 +71,8 @@ async function profileClient(workload: "unary" | "server-stream", dir: string): 
   }
 }
 
+const stale = impl === "tsgrpc" ? distProblem() : undefined;
+if (stale) throw new Error(stale);
 ensureH2load();
 for (const scenario of args.scenarios!.split(",")) {
   const dir = mkdtempSync(join(tmpdir(), "tsgrpc-profile-"));

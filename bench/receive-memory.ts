@@ -85,7 +85,7 @@ async function rssSampler(): Promise<void> {
 async function serverVictim(impl: Impl): Promise<void> {
   let port: number;
   if (impl === "tsgrpc") {
-    const { createServer } = await import("../src/index.js");
+    const { createServer } = await import("./lib/tsgrpc.js");
     const server = createServer().service(EchoService, {
       async *bidi(reqs) {
         for await (const r of reqs) yield { payload: r.payload };
@@ -125,7 +125,7 @@ async function clientVictim(impl: Impl, port: number): Promise<void> {
     }
   };
   if (impl === "tsgrpc") {
-    const { createChannel, createClient } = await import("../src/index.js");
+    const { createChannel, createClient } = await import("./lib/tsgrpc.js");
     const channel = createChannel(`http://127.0.0.1:${port}`);
     async function* oneRequest() {
       yield {};

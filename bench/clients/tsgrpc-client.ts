@@ -1,5 +1,5 @@
-/** tsgrpc as a BenchClient, from the repository's own source. */
-import { Code, createChannel, createClient, createWritableIterable, RpcError } from "../../src/index.js";
+/** tsgrpc as a BenchClient, from the compiled package (lib/tsgrpc.ts). */
+import { Code, createChannel, createClient, createWritableIterable, RpcError } from "../lib/tsgrpc.js";
 import { BenchmarkService } from "../../interop/gen/grpc/testing/benchmark_service_pb.js";
 import { requestFor, type SimpleRequest } from "../lib/messages.js";
 import { checkSize, type BenchClient, type BenchClientOptions, type PingPong } from "./bench-client.js";

@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import { createInterface } from "node:readline";
 import { foreignPercent, readCoreBusyUs } from "./core-load.js";
 import type { ProcessSample } from "./memory-reporter.js";
+import { nodeBinary } from "./node-binary.js";
 
 /** Core for servers and for load generators; undefined when pinning is unavailable. */
 export const CORES = detectCores();
@@ -38,7 +39,7 @@ export async function startServerProcess(
   rawResponseSize: number,
   extraNodeFlags: string[] = [],
 ): Promise<ServerProcess> {
-  const [command, args] = pinned("server", process.execPath, [
+  const [command, args] = pinned("server", nodeBinary(), [
     ...NODE_FLAGS,
     ...extraNodeFlags,
     "server.ts",
@@ -116,7 +117,7 @@ export function runWorker(
   extraNodeFlags: string[] = [],
 ): Promise<WorkerResult> {
   const flags = Object.entries(args).map(([k, v]) => `--${k}=${v}`);
-  const [command, argv] = pinned("load", process.execPath, [...NODE_FLAGS, ...extraNodeFlags, "client-worker.ts", ...flags]);
+  const [command, argv] = pinned("load", nodeBinary(), [...NODE_FLAGS, ...extraNodeFlags, "client-worker.ts", ...flags]);
   const child = spawn(command, argv, { cwd: benchDir, stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk) => (stderr = (stderr + chunk).slice(-4000)));

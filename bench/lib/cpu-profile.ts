@@ -30,7 +30,7 @@ export interface ProfileSummary {
 function categoryOf(url: string, name: string, ownPrefix: string): string {
   if (name === "(garbage collector)") return "garbage collector";
   if (name === "(program)") return "V8/native (program)";
-  if (url.includes(ownPrefix)) return "tsgrpc (src/)";
+  if (url.includes(ownPrefix)) return "tsgrpc (dist/)";
   if (url.includes("@bufbuild/protobuf")) return "@bufbuild/protobuf";
   if (url.includes("@grpc/grpc-js")) return "@grpc/grpc-js";
   if (url.includes("@connectrpc")) return "Connect";

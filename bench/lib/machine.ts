@@ -2,6 +2,7 @@
 import { spawnSync } from "node:child_process";
 import os from "node:os";
 import { CORES } from "./child.js";
+import { nodeVersion } from "./node-binary.js";
 
 export interface Machine {
   /** The commit measured, with "+ uncommitted changes in src/" when the working tree differs. */
@@ -10,6 +11,7 @@ export interface Machine {
   cores: number;
   memoryGiB: number;
   os: string;
+  /** The Node.js release servers and load generators ran on (`--node`). */
   node: string;
   h2load: string;
   pinning: string;
@@ -24,7 +26,7 @@ export function describeMachine(): Machine {
     cores: os.availableParallelism(),
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
+    node: nodeVersion(),
     h2load: h2load.status === 0 ? h2load.stdout.trim() : "missing",
     pinning: CORES ? `servers on core ${CORES.server}, load generators on core ${CORES.load} (taskset)` : "none (fewer than 2 cores or no taskset)",
     loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),

@@ -73,7 +73,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
     parts.push(
       `### Server throughput\n\nh2load, ${s.connections} connections × ${s.streamsPerConnection} streams, unary, ${load} after a ${s.warmupS} s warm-up; latency from h2load's per-request log.\n\n` +
         table(
-          ["response", "server", "req/s", "× bound", "× grpc-js", "× Connect", "p50 ms", "p99 ms", "server CPU µs/req", "other CPU", "answers"],
+          ["response", "server", "req/s", "× bound", "× grpc-js", "× Connect", "p50 ms", "p99 ms", "p99.9 ms", "server CPU µs/req", "other CPU", "answers"],
           results.server.map((r) => [
             sizeLabel(r.payloadBytes),
             r.impl,
@@ -83,6 +83,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
             ratio(r.reqPerSec, by(r.payloadBytes, "connect")?.reqPerSec),
             ms(r.p50Us),
             ms(r.p99Us),
+            ms(r.p999Us),
             fixed(r.cpuUsPerReq, 1),
             percent(r.otherCpuPercent),
             answers(r.problems),
@@ -98,7 +99,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
     parts.push(
       `### Client throughput (against the raw bound server)\n\nUnary: ${c.concurrency} calls in flight, ${c.durationMs / 1000} s, ${c.messageSize} B each way. Server streaming: ${int(c.streamMessages)} × ${c.messageSize} B messages on one call.\n\n` +
         table(
-          ["client", "unary calls/s", "× bound", "× grpc-js", "× Connect", "CPU µs/call", "p50 ms", "p99 ms", "raw server CPU", "streamed msgs/s", "× bound", "× grpc-js", "× Connect", "CPU µs/msg", "raw server CPU", "other CPU", "answers"],
+          ["client", "unary calls/s", "× bound", "× grpc-js", "× Connect", "CPU µs/call", "p50 ms", "p99 ms", "p99.9 ms", "raw server CPU", "streamed msgs/s", "× bound", "× grpc-js", "× Connect", "CPU µs/msg", "raw server CPU", "other CPU", "answers"],
           results.client.map((r) => [
             r.impl,
             int(r.unary.callsPerSec),
@@ -108,6 +109,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
             fixed(r.unary.cpuUsPerCall, 1),
             ms(r.unary.p50Us),
             ms(r.unary.p99Us),
+            ms(r.unary.p999Us),
             percent(r.unary.serverCpuPercent),
             int(r.serverStream.msgsPerSec),
             ratio(r.serverStream.msgsPerSec, raw?.serverStream.msgsPerSec),
@@ -128,7 +130,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
     parts.push(
       `### End to end (each client against its own server)\n\nUnary: ${e.concurrency} in flight, ${e.durationMs / 1000} s. Ping-pong: one StreamingCall, one message in flight, ${e.pingPongMs / 1000} s. Client streaming: ${int(e.clientStreamMessages)} messages. ${e.messageSize} B messages.\n\n` +
         table(
-          ["implementation", "unary calls/s", "× grpc-js", "× Connect", "p50 ms", "p99 ms", "ping-pong p50 µs", "ping-pong p99 µs", "client-stream msgs/s", "× grpc-js", "× Connect", "other CPU", "answers"],
+          ["implementation", "unary calls/s", "× grpc-js", "× Connect", "p50 ms", "p99 ms", "p99.9 ms", "ping-pong p50 µs", "ping-pong p99 µs", "ping-pong p99.9 µs", "client-stream msgs/s", "× grpc-js", "× Connect", "other CPU", "answers"],
           results.e2e.map((r) => [
             r.impl,
             int(r.unary.callsPerSec),
@@ -136,8 +138,10 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
             ratio(r.unary.callsPerSec, connect?.unary.callsPerSec),
             ms(r.unary.p50Us),
             ms(r.unary.p99Us),
+            ms(r.unary.p999Us),
             int(r.pingPong.p50Us),
             int(r.pingPong.p99Us),
+            int(r.pingPong.p999Us),
             int(r.clientStream.msgsPerSec),
             ratio(r.clientStream.msgsPerSec, grpcJs?.clientStream.msgsPerSec),
             ratio(r.clientStream.msgsPerSec, connect?.clientStream.msgsPerSec),

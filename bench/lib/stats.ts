@@ -11,6 +11,8 @@ export interface LatencySummary {
   count: number;
   p50Us: number;
   p99Us: number;
+  /** p99.9: the tail the p99 hides (GC pauses, timers). */
+  p999Us: number;
   maxUs: number;
 }
 
@@ -20,6 +22,7 @@ export function summarize(samples: ArrayLike<number>): LatencySummary {
     count: sorted.length,
     p50Us: round(percentile(sorted, 50)),
     p99Us: round(percentile(sorted, 99)),
+    p999Us: round(percentile(sorted, 99.9)),
     maxUs: round(sorted.length ? sorted[sorted.length - 1] : Number.NaN),
   };
 }

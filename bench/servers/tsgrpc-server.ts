@@ -1,5 +1,5 @@
-/** tsgrpc serving BenchmarkService, from the repository's own source. */
-import { createServer } from "../../src/index.js";
+/** tsgrpc serving BenchmarkService, from the compiled package (lib/tsgrpc.ts). */
+import { createServer } from "../lib/tsgrpc.js";
 import { BenchmarkService } from "../../interop/gen/grpc/testing/benchmark_service_pb.js";
 import { responseFor } from "../lib/messages.js";
 import type { BenchServer, BenchServerOptions } from "./bench-server.js";

@@ -28,7 +28,7 @@ export async function runEndToEnd(
     const row = await measureUndisturbed(settings, log, `e2e ${impl}`, measure, (r) => r.otherCpuPercent);
     rows.push(row);
     log(
-      `e2e ${impl}: ${row.unary.callsPerSec} calls/s, ping-pong p99 ${row.pingPong.p99Us} µs, ` +
+      `e2e ${impl}: ${row.unary.callsPerSec} calls/s, ping-pong p99 ${row.pingPong.p99Us} µs, p99.9 ${row.pingPong.p999Us} µs, ` +
         `${row.clientStream.msgsPerSec} msgs/s ${row.problems.join("; ")}`,
     );
   }

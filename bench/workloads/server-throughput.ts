@@ -23,6 +23,7 @@ export interface ServerRow {
   reqPerSec?: number;
   p50Us?: number;
   p99Us?: number;
+  p999Us?: number;
   cpuUsPerReq?: number;
   /** CPU other processes took on the server's core during the measured run, % of the core. */
   otherCpuPercent?: number;
@@ -46,7 +47,7 @@ export async function runServerThroughput(
       const measure = () => measureServer(impl, size, request, dataFile, settings);
       const row = await measureUndisturbed(settings, log, `server ${impl} ${size} B`, measure, (r) => r.otherCpuPercent);
       rows.push(row);
-      log(`server ${impl} ${size} B: ${row.reqPerSec} req/s, p99 ${row.p99Us} µs ${row.problems.join("; ")}`);
+      log(`server ${impl} ${size} B: ${row.reqPerSec} req/s, p99 ${row.p99Us} µs, p99.9 ${row.p999Us} µs ${row.problems.join("; ")}`);
     }
     rmSync(dataFile, { force: true });
   }
@@ -91,6 +92,7 @@ async function measureServer(
       reqPerSec: round(run.reqPerSec),
       p50Us: run.p50Us,
       p99Us: run.p99Us,
+      p999Us: run.p999Us,
       requests: run.done,
       cpuUsPerReq: round((after.cpuUs - before.cpuUs) / Math.max(1, run.done), 2),
       otherCpuPercent: CORES

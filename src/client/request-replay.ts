@@ -132,8 +132,8 @@ export class StreamReplay implements RequestReplay {
   #sourceDone = false;
   #pulling: Promise<void> | undefined;
   #stopped = false;
-  #resolveStop: ((s: typeof stopped) => void) | undefined;
-  readonly #stop = new Promise<typeof stopped>((resolve) => (this.#resolveStop = resolve));
+  /** Ends the wait of the pull in progress when the replay stops. */
+  #wake: ((s: typeof stopped) => void) | undefined;
   #committed: ClientCall | undefined;
   #replayable = true;
   /** Messages each attempt in progress has taken. */
@@ -180,7 +180,7 @@ export class StreamReplay implements RequestReplay {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#resolveStop!(stopped);
+    this.#wake?.(stopped);
     this.#budget.release(this.#heldBytes);
     this.#heldBytes = 0;
     this.#entries = [];
@@ -212,9 +212,30 @@ export class StreamReplay implements RequestReplay {
     }
   }
 
+  /**
+   * The source's next message, or `stopped`. Not `Promise.race` with one
+   * promise for the whole call: every race would leave a reaction on it that
+   * holds its message until the call ends (every message of a long stream).
+   */
+  #next(): Promise<IteratorResult<Message> | typeof stopped> {
+    return new Promise((resolve, reject) => {
+      this.#wake = resolve;
+      this.#source.next().then(
+        (r) => {
+          this.#wake = undefined;
+          resolve(r);
+        },
+        (e: unknown) => {
+          this.#wake = undefined;
+          reject(e);
+        },
+      );
+    });
+  }
+
   async #pull(): Promise<void> {
     try {
-      const r = await Promise.race([this.#source.next(), this.#stop]);
+      const r = await this.#next();
       if (r === stopped) return;
       if (r.done) {
         this.#sourceDone = true;

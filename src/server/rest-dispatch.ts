@@ -5,7 +5,7 @@ import { parseTimeout } from "../internal/grpc-timeout.js";
 import { createRestCodec, errorJson } from "../transcoding/rest-codec.js";
 import { withResponseHeaders, type HttpExchange } from "../internal/transport/http-exchange.js";
 import type { CorsPolicy } from "./cors.js";
-import { httpStatusFromCode } from "../transcoding/http-status.js";
+import { httpStatusFromCode } from "../status/http-status.js";
 import type { RestRoutes } from "../transcoding/rest-routes.js";
 import { RestServerWire, type RestWireSettings } from "../transcoding/rest-server-wire.js";
 import type { Router } from "./router.js";

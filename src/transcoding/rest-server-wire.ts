@@ -6,7 +6,7 @@ import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 import { DrainWaiter } from "../internal/transport/drain-waiter.js";
 import type { ServerWire, ServerWireSink } from "../internal/transport/server-wire.js";
-import { httpStatusFromCode } from "./http-status.js";
+import { httpStatusFromCode } from "../status/http-status.js";
 import { errorJson } from "./rest-codec.js";
 import type { HttpExchange } from "../internal/transport/http-exchange.js";
 import type { ResponseHeaders } from "./rest-metadata.js";

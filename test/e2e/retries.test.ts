@@ -205,7 +205,8 @@ test("throttling: failures spend the channel's tokens until retries stop", async
 
 test("the deadline covers all attempts and the waits between them", async () => {
   const s = await startFailingServer(() => ({ failures: 100 }));
-  const config = retryConfig({ maxAttempts: 5, initialBackoff: "0.1s", maxBackoff: "0.1s", backoffMultiplier: 1 });
+  // Each backoff is random between 0 and 10 s (gRFC A6's jitter): four of them fit in 150 ms about once in 10^9 runs.
+  const config = retryConfig({ maxAttempts: 5, initialBackoff: "10s", maxBackoff: "10s", backoffMultiplier: 1 });
   await withChannel(s.port, { serviceConfig: config }, async (client) => {
     // DEADLINE_EXCEEDED, or the last attempt's UNAVAILABLE when it lands just as the deadline passes.
     await assert.rejects(
@@ -213,7 +214,7 @@ test("the deadline covers all attempts and the waits between them", async () => 
       (e: unknown) => e instanceof RpcError && (e.code === Code.DEADLINE_EXCEEDED || e.code === Code.UNAVAILABLE),
     );
   });
-  // Five attempts would take 400 ms of backoff alone: the deadline cut the call short.
+  // The deadline cut the call short, in a backoff.
   assert.ok((s.seen.get("d")?.length ?? 0) < 5);
   await s.server.close({ graceMs: 100 });
 });

@@ -13,7 +13,7 @@ import { httpBindings } from "../../src/transcoding/http-rule.js";
 import { RestRoutes, type RestMatch } from "../../src/transcoding/rest-routes.js";
 import { decodeRequest } from "../../src/transcoding/request-mapping.js";
 import { errorJson, responseJson, restRegistry } from "../../src/transcoding/rest-codec.js";
-import { httpStatusFromCode } from "../../src/transcoding/http-status.js";
+import { httpStatusFromCode } from "../../src/status/http-status.js";
 import {
   BadRules,
   CancelOperationRequestSchema,

@@ -3,7 +3,7 @@ import { isIP } from "node:net";
 import { Backoff } from "../../internal/backoff.js";
 import { outsideCall } from "../../internal/deadline-propagation.js";
 import type { Address, Resolver, ResolverFactory, ResolverListener, ResolverTarget } from "./resolver.js";
-import { parsePort, reportOnce } from "./static-resolver.js";
+import { parsePort, reportOnce, splitBracketed } from "./static-resolver.js";
 
 /** Settings of the `dns:` resolver. */
 export interface DnsResolverOptions {
@@ -34,12 +34,7 @@ export function splitDnsEndpoint(t: ResolverTarget): { host: string; port: numbe
   let host: string;
   let portText: string | undefined;
   if (text.startsWith("[")) {
-    const end = text.indexOf("]");
-    if (end < 0) throw new TypeError(`"${text}": unclosed [ in an IPv6 address`);
-    host = text.slice(1, end);
-    const after = text.slice(end + 1);
-    if (after !== "" && !after.startsWith(":")) throw new TypeError(`"${text}": expected ":port" after the ]`);
-    portText = after === "" ? undefined : after.slice(1);
+    ({ host, portText } = splitBracketed(text));
   } else {
     const first = text.indexOf(":");
     if (first >= 0 && first === text.lastIndexOf(":")) {

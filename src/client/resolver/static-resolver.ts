@@ -43,14 +43,7 @@ function ipAddress(text: string, family: 4 | 6, defaultPort: number): Address {
   let host = text;
   let portText: string | undefined;
   if (family === 6) {
-    if (text.startsWith("[")) {
-      const end = text.indexOf("]");
-      if (end < 0) throw new TypeError(`"${text}": unclosed [ in an IPv6 address`);
-      host = text.slice(1, end);
-      const after = text.slice(end + 1);
-      if (after !== "" && !after.startsWith(":")) throw new TypeError(`"${text}": expected ":port" after the ]`);
-      portText = after === "" ? undefined : after.slice(1);
-    }
+    if (text.startsWith("[")) ({ host, portText } = splitBracketed(text));
   } else {
     const colon = text.indexOf(":");
     if (colon >= 0) {
@@ -60,6 +53,15 @@ function ipAddress(text: string, family: 4 | 6, defaultPort: number): Address {
   }
   if (isIP(host) !== family) throw new TypeError(`"${host}" is not an IPv${family} address`);
   return { host, port: parsePort(portText, defaultPort, text) };
+}
+
+/** `[v6-address]` or `[v6-address]:port`; throws a TypeError naming what is wrong. */
+export function splitBracketed(text: string): { host: string; portText: string | undefined } {
+  const end = text.indexOf("]");
+  if (end < 0) throw new TypeError(`"${text}": unclosed [ in an IPv6 address`);
+  const after = text.slice(end + 1);
+  if (after !== "" && !after.startsWith(":")) throw new TypeError(`"${text}": expected ":port" after the ]`);
+  return { host: text.slice(1, end), portText: after === "" ? undefined : after.slice(1) };
 }
 
 export function parsePort(text: string | undefined, defaultPort: number, context: string): number {

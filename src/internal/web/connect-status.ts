@@ -1,3 +1,4 @@
+import { httpStatusFromCode } from "../../status/http-status.js";
 import { Code } from "../../status/code.js";
 import type { Detail } from "../../status/details.js";
 import { encodeBase64, decodeBase64 } from "../base64.js";
@@ -41,36 +42,8 @@ export function codeFromConnectName(name: unknown): Code | undefined {
   return i > 0 ? (i as Code) : undefined;
 }
 
-/** The HTTP status of a unary error with `code`. */
-export function connectHttpStatus(code: Code): number {
-  switch (code) {
-    case Code.CANCELLED:
-      return 499;
-    case Code.INVALID_ARGUMENT:
-    case Code.FAILED_PRECONDITION:
-    case Code.OUT_OF_RANGE:
-      return 400;
-    case Code.DEADLINE_EXCEEDED:
-      return 504;
-    case Code.NOT_FOUND:
-      return 404;
-    case Code.ALREADY_EXISTS:
-    case Code.ABORTED:
-      return 409;
-    case Code.PERMISSION_DENIED:
-      return 403;
-    case Code.RESOURCE_EXHAUSTED:
-      return 429;
-    case Code.UNIMPLEMENTED:
-      return 501;
-    case Code.UNAVAILABLE:
-      return 503;
-    case Code.UNAUTHENTICATED:
-      return 401;
-    default:
-      return 500;
-  }
-}
+/** The HTTP status of a unary error with `code` (the Connect protocol's table, which is gRPC-gateway's). */
+export const connectHttpStatus: (code: Code) => number = httpStatusFromCode;
 
 /** A Connect error as JSON: what unary error bodies and end-stream messages carry. */
 export interface ConnectErrorJson {

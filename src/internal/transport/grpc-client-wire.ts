@@ -232,7 +232,9 @@ export class GrpcClientWire implements ClientWire {
       const rst = this.#stream.rstCode ?? constants.NGHTTP2_INTERNAL_ERROR;
       this.#sink!.failed(new RpcError(codeFromRstCode(rst), `stream reset with HTTP/2 error code ${rst}`, { cause: e }));
     } else {
-      this.#sink!.failed(new RpcError(Code.UNAVAILABLE, describeConnectionError(e), { cause: e }));
+      // Whether the response had begun matters to the caller: only a call with no response yet is safe to retry.
+      const why = describeConnectionError(e);
+      this.#sink!.failed(new RpcError(Code.UNAVAILABLE, this.#headerSeen ? `the connection failed after the response began: ${why}` : why, { cause: e }));
     }
   }
 }

@@ -123,7 +123,7 @@ test("a connection that fails before the stream is sent is retried once, then th
   await assertNoLeaks();
 });
 
-test("a connection lost before the server's SETTINGS arrived is retried once on a new one", async () => {
+test("a connection lost before the server's SETTINGS arrived: no stream was sent; a waitForReady call goes on the next connection", async () => {
   const h2 = http2.createServer();
   let streams = 0;
   h2.on("stream", (stream) => {
@@ -143,7 +143,12 @@ test("a connection lost before the server's SETTINGS arrived is retried once on 
   });
   await new Promise<void>((resolve) => tcp.listen(0, "127.0.0.1", resolve));
   const port = (tcp.address() as net.AddressInfo).port;
-  await unaryCall(port);
+  // The call waits for a READY connection (after the server's SETTINGS), so nothing was sent on the
+  // lost one. As in every gRPC, a call that does not wait for ready fails when the channel cannot
+  // connect (TRANSIENT_FAILURE); one that waits is placed on the next connection after the backoff.
+  const channel = createChannel(`http://127.0.0.1:${port}`);
+  await createClient(EchoService, channel).unary({ tag: "t" }, { timeoutMs: 5000, waitForReady: true });
+  channel.close();
   assert.equal(connections, 2);
   assert.equal(streams, 1);
   for (const s of sockets) s.destroy();

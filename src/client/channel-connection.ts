@@ -62,8 +62,9 @@ export class ChannelConnection implements BalancerHelper {
   #balancer: LoadBalancer | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #lastUse = 0;
-  /** Holds the process open while calls wait for a connection. */
+  /** Holds the process open while anything waits on the channel (queued calls, waitForReady, a state watch). */
   #holdOpen: NodeJS.Timeout | undefined;
+  #waiters = 0;
 
   constructor(target: ChannelTarget, settings: ChannelConnectionSettings) {
     this.#target = target;
@@ -90,6 +91,21 @@ export class ChannelConnection implements BalancerHelper {
     this.#lastUse = Date.now();
     if (this.#balancer === undefined) this.#exitIdle();
     else if (this.#state === "IDLE") this.#balancer.exitIdle();
+  }
+
+  /**
+   * Someone waits on the channel (a queued call, `waitForReady`, a state
+   * watch): the process stays alive until the matching `endWait`, as it
+   * would for a call in flight. Connections alone never hold it.
+   */
+  beginWait(): void {
+    if (this.#waiters++ === 0) this.#holdOpen = setInterval(() => {}, 1 << 30);
+  }
+
+  endWait(): void {
+    if (--this.#waiters !== 0) return;
+    clearInterval(this.#holdOpen);
+    this.#holdOpen = undefined;
   }
 
   /** Calls `listener` on every change of state; returns the function that stops it. */
@@ -186,7 +202,7 @@ export class ChannelConnection implements BalancerHelper {
         options.signal.addEventListener("abort", q.onAbort, { once: true });
       }
       this.#queue.add(q);
-      this.#holdOpen ??= setInterval(() => {}, 1 << 30);
+      this.beginWait();
     });
   }
 
@@ -194,10 +210,7 @@ export class ChannelConnection implements BalancerHelper {
     if (!this.#queue.delete(q)) return;
     clearTimeout(q.timer);
     if (q.onAbort) q.options.signal!.removeEventListener("abort", q.onAbort);
-    if (this.#queue.size === 0) {
-      clearInterval(this.#holdOpen);
-      this.#holdOpen = undefined;
-    }
+    this.endWait();
     this.#lastUse = Date.now();
     if (stream) q.resolve(stream);
     else q.reject(error!);

@@ -139,7 +139,7 @@ export interface Channel extends Transport {
   readonly state: ConnectivityState;
   /** Starts connecting if IDLE (calls do this themselves). */
   connect(): void;
-  /** Every change of state from now on, until the channel shuts down or the loop breaks. */
+  /** Every change of state from now on, until the channel shuts down or the loop breaks; waiting for the next one keeps the process alive. */
   watchState(): AsyncIterable<ConnectivityState>;
   /**
    * Resolves once the channel is READY, connecting if IDLE; rejects with
@@ -405,8 +405,14 @@ async function* watchStates(connection: ChannelConnection): AsyncGenerator<Conne
         if (state === "SHUTDOWN") return;
       }
       if (connection.state === "SHUTDOWN") return;
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
+      // Waiting for the next state keeps the process alive, as a waiting call does.
+      connection.beginWait();
+      try {
+        await new Promise<void>((resolve) => (wake = resolve));
+      } finally {
+        connection.endWait();
+        wake = undefined;
+      }
     }
   } finally {
     stop();
@@ -417,12 +423,11 @@ function waitUntilReady(connection: ChannelConnection, o: { deadline?: number | 
   return new Promise((resolve, reject) => {
     const deadline = o.deadline instanceof Date ? o.deadline.getTime() : o.deadline;
     let timer: NodeJS.Timeout | undefined;
-    // Waiting keeps the process alive, as a waiting call does (connections alone do not).
-    const hold = setInterval(() => {}, 1 << 30);
+    connection.beginWait();
     const done = (error?: RpcError) => {
       stop();
       clearTimeout(timer);
-      clearInterval(hold);
+      connection.endWait();
       o.signal?.removeEventListener("abort", onAbort);
       if (error) reject(error);
       else resolve();

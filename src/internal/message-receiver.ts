@@ -132,7 +132,7 @@ export class MessageReceiver {
   #inflate(data: Uint8Array): void {
     const compression = this.compression;
     if (!compression) {
-      this.#fail(new RpcError(Code.INTERNAL, "protocol error: compressed message without grpc-encoding"));
+      this.#stop(new RpcError(Code.INTERNAL, "protocol error: compressed message without grpc-encoding"));
       return;
     }
     this.#inflating = true;
@@ -144,7 +144,7 @@ export class MessageReceiver {
       },
       (e) => {
         this.#inflating = false;
-        this.#fail(RpcError.from(e, Code.INTERNAL));
+        this.#stop(RpcError.from(e, Code.INTERNAL));
       },
     );
   }
@@ -155,7 +155,7 @@ export class MessageReceiver {
     try {
       msg = parseMessage(this.#codec, this.#schema, data);
     } catch (e) {
-      this.#fail(e as RpcError);
+      this.#stop(e as RpcError);
       return;
     }
     this.#sink.delivered(msg, compressed, data.byteLength + messageOverheadBytes);
@@ -174,10 +174,6 @@ export class MessageReceiver {
       this.#flowPaused = true;
       flow.pause();
     }
-  }
-
-  #fail(e: RpcError): void {
-    this.#stop(e);
   }
 
   /** Drops what is held; with `error`, tells the sink before whoever waits for idle. */

@@ -56,14 +56,8 @@ export async function runBenchJob(job: BenchJob, onProgress?: ProgressFn): Promi
 async function settled(channel: Channel): Promise<void> {
   channel.connect();
   if (channel.state === "READY" || channel.state === "TRANSIENT_FAILURE") return;
-  // A channel's connections do not keep a process (or this worker thread) alive; a wait must.
-  const hold = setInterval(() => {}, 1 << 30);
-  try {
-    for await (const state of channel.watchState()) {
-      if (state === "READY" || state === "TRANSIENT_FAILURE" || state === "SHUTDOWN") return;
-    }
-  } finally {
-    clearInterval(hold);
+  for await (const state of channel.watchState()) {
+    if (state === "READY" || state === "TRANSIENT_FAILURE" || state === "SHUTDOWN") return;
   }
 }
 

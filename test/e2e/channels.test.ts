@@ -9,6 +9,7 @@ import { Code, RpcError, createChannel, createClient, createServer, type Interce
 import { createManualResolver } from "../../src/testing/index.js";
 import { setMinKeepaliveTimeMs } from "../../src/client/check-channel-options.js";
 import { EchoService, echoService } from "./echo-service.js";
+import { createGrpcJsEchoClient } from "../peers/grpc-js-echo.js";
 import { assertNoLeaks } from "./leak-check.js";
 
 interface Backend {
@@ -59,6 +60,20 @@ test("round_robin: three backends share calls evenly", { timeout: 20_000 }, asyn
   for (let i = 0; i < 30; i++) await client.unary({});
   assert.deepEqual(bs.map((b) => b.calls), [10, 10, 10]);
   channel.close();
+  await Promise.all(bs.map((b) => b.server.close()));
+  await assertNoLeaks();
+});
+
+test("grpc-js's round_robin over three tsgrpc servers shares calls evenly too (the servers' side of balancing)", { timeout: 20_000 }, async () => {
+  const bs = await Promise.all([backend(), backend(), backend()]);
+  const peer = createGrpcJsEchoClient(`ipv4:${bs.map((b) => `127.0.0.1:${b.port}`).join(",")}`, {
+    "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+  });
+  for (let i = 0; i < 50 && bs.some((b) => b.calls === 0); i++) await peer.client.unary({});
+  for (const b of bs) b.calls = 0;
+  for (let i = 0; i < 30; i++) await peer.client.unary({});
+  assert.deepEqual(bs.map((b) => b.calls), [10, 10, 10]);
+  peer.close();
   await Promise.all(bs.map((b) => b.server.close()));
   await assertNoLeaks();
 });

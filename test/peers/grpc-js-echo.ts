@@ -166,10 +166,10 @@ async function writeAll(call: grpc.ClientWritableStream<EchoRequest>, source: As
   }
 }
 
-/** A grpc-js client in the shape of tsgrpc's `Client<typeof EchoService>`. */
-export function createGrpcJsEchoClient(port: number, channelOptions: grpc.ChannelOptions = {}): { client: EchoClient; close(): void } {
+/** A grpc-js client in the shape of tsgrpc's `Client<typeof EchoService>`, to a loopback port or a grpc-js target (`ipv4:…`). */
+export function createGrpcJsEchoClient(port: number | string, channelOptions: grpc.ChannelOptions = {}): { client: EchoClient; close(): void } {
   const Ctor = grpc.makeGenericClientConstructor(definition, "EchoService");
-  const c = new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as Record<string, Function> & grpc.Client;
+  const c = new Ctor(typeof port === "string" ? port : `127.0.0.1:${port}`, grpc.credentials.createInsecure(), channelOptions) as unknown as Record<string, Function> & grpc.Client;
   const md = (o?: CallOptions) => toGrpcJsMetadata(new Metadata(o?.metadata));
   const client: EchoClient = {
     unary: (req, o) =>

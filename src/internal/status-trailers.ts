@@ -4,6 +4,8 @@ import { decodeGrpcMessage, encodeGrpcMessage } from "./percent-encoding.js";
 import { encodeBinaryValue } from "../metadata/binary-header.js";
 import { decodeBase64 } from "./base64.js";
 import { decodeStatusDetails, encodeStatusDetails, type Detail } from "../status/details.js";
+import type { RpcError } from "../status/rpc-error.js";
+import type { Metadata } from "../metadata/metadata.js";
 
 /** A status as read from trailers. */
 export interface ReceivedStatus {
@@ -41,4 +43,12 @@ export function writeStatus(headers: Record<string, string | string[]>, code: Co
   if (details && details.length > 0 && code !== Code.OK) {
     headers["grpc-status-details-bin"] = encodeBinaryValue(encodeStatusDetails(code, message, details));
   }
+}
+
+/** The trailers that end a call: its status (OK when null), then the handler's trailer and the error's metadata. */
+export function writeStatusTrailers(headers: Record<string, string | string[]>, status: RpcError | null, trailer: Metadata | undefined): void {
+  if (status) writeStatus(headers, status.code, status.rawMessage, status.details);
+  else headers["grpc-status"] = "0";
+  trailer?.writeTo(headers);
+  status?.metadata.writeTo(headers);
 }

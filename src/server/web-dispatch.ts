@@ -87,6 +87,8 @@ function connect(ex: HttpExchange, d: DispatchSettings, web: WebProtocolSettings
     });
     return true;
   }
+  // Not a method: a path of some other handler (REST, static files) when it does not look like one.
+  if (!entry && !streaming && !methodPath.test(ex.path)) return false;
   const contentType = streaming ? `application/connect+${subtype}` : `application/${subtype}`;
   const encoding = header(ex, streaming ? "connect-content-encoding" : "content-encoding");
   const accept = header(ex, streaming ? "connect-accept-encoding" : "accept-encoding") ?? "";
@@ -94,11 +96,7 @@ function connect(ex: HttpExchange, d: DispatchSettings, web: WebProtocolSettings
   const timeoutMs = parseConnectTimeout(timeout);
   const init = wireInit(d, web, ex, codec, timeoutMs, encoding === "identity" ? undefined : encoding, accept, false);
   const wire: ExchangeServerWire = streaming ? new ConnectStreamServerWire(ex, contentType, init) : new ConnectUnaryServerWire(ex, contentType, init);
-  if (!entry) {
-    // Not a method: a path of some other handler (REST, static files) when it does not look like one.
-    if (!methodPath.test(ex.path) && !streaming) return false;
-    return fail(wire, Code.UNIMPLEMENTED, d.router.explainMissing(ex.path));
-  }
+  if (!entry) return fail(wire, Code.UNIMPLEMENTED, d.router.explainMissing(ex.path));
   const version = header(ex, "connect-protocol-version");
   if (version !== undefined && version !== "1") return fail(wire, Code.INVALID_ARGUMENT, `connect-protocol-version must be "1", got "${version}"`);
   if (timeout !== undefined && timeoutMs === undefined) return fail(wire, Code.INVALID_ARGUMENT, `malformed connect-timeout-ms "${timeout}"`);

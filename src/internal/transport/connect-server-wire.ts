@@ -1,7 +1,8 @@
 import { Metadata, metadataFromHeaders } from "../../metadata/metadata.js";
 import { Code } from "../../status/code.js";
 import { RpcError } from "../../status/rpc-error.js";
-import { connectErrorJson, connectHttpStatus } from "../web/connect-status.js";
+import { connectErrorJson } from "../web/connect-status.js";
+import { httpStatusFromCode } from "../../status/http-status.js";
 import { ExchangeServerWire, type ExchangeWireInit } from "./exchange-server-wire.js";
 import type { HttpExchange } from "./http-exchange.js";
 import type { ServerWireSink } from "./server-wire.js";
@@ -139,7 +140,7 @@ export class ConnectUnaryServerWire extends ExchangeServerWire {
     header?.writeTo(h);
     error.metadata.writeTo(h);
     if (trailer) writePrefixed(h, trailer);
-    this.exchange.respond(connectHttpStatus(error.code), h);
+    this.exchange.respond(httpStatusFromCode(error.code), h);
     try {
       this.exchange.out.end(body);
     } catch {

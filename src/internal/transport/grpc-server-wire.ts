@@ -5,9 +5,9 @@ import { metadataFromHeaders, type Metadata } from "../../metadata/metadata.js";
 import { Code } from "../../status/code.js";
 import { RpcError } from "../../status/rpc-error.js";
 import { EnvelopeReader, flagCompressed, writeEnvelope } from "../envelope.js";
-import { writeStatus } from "../status-trailers.js";
+import { writeStatusTrailers } from "../status-trailers.js";
 import { DrainWaiter } from "./drain-waiter.js";
-import { noteResponseSent } from "./keepalive-enforcement.js";
+import { pingPolicyOf, type PingPolicy } from "./keepalive-enforcement.js";
 import type { ServerWire, ServerWireSink } from "./server-wire.js";
 
 /** Bytes of response messages queued on a stream past which each write waits to be flushed. */
@@ -34,6 +34,8 @@ export class GrpcServerWire implements ServerWire {
   readonly requestEncoding: string | undefined;
   readonly acceptEncoding: string;
   readonly #stream: ServerHttp2Stream;
+  /** The connection's keepalive policy, told when DATA goes out (looked up once, not per message). */
+  readonly #pingPolicy: PingPolicy | undefined;
   readonly #headers: IncomingHttpHeaders;
   readonly #contentType: string;
   readonly #settings: GrpcWireSettings;
@@ -47,6 +49,7 @@ export class GrpcServerWire implements ServerWire {
 
   constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, contentType: string, codec: Codec, timeoutMs: number | undefined, settings: GrpcWireSettings) {
     this.#stream = stream;
+    this.#pingPolicy = pingPolicyOf(stream);
     this.#headers = headers;
     this.#contentType = contentType;
     this.#settings = settings;
@@ -104,7 +107,7 @@ export class GrpcServerWire implements ServerWire {
     if (this.#finished) return undefined;
     const stream = this.#stream;
     // DATA going out: PINGs that follow it are fine (BDP probes), whatever the keepalive policy.
-    noteResponseSent(stream);
+    this.#pingPolicy?.responseSent();
     const flags = compressed ? flagCompressed : 0;
     // Node buffers up to 16 KiB per stream before write() says stop: hundreds
     // of small messages for a client that does not read. Past a few KiB, wait
@@ -120,7 +123,7 @@ export class GrpcServerWire implements ServerWire {
     if (this.#finished) return;
     this.#finish();
     const t: Headers = {};
-    writeStatusFields(t, status, trailer);
+    writeStatusTrailers(t, status, trailer);
     this.#trailers = t;
     const stream = this.#stream;
     if (stream.closed || stream.destroyed) return;
@@ -215,19 +218,12 @@ export function respondTrailersOnly(
   const h: Headers = { ":status": "200", "content-type": contentType };
   if (acceptEncodingHeader) h["grpc-accept-encoding"] = acceptEncodingHeader;
   header?.writeTo(h);
-  writeStatusFields(h, status, trailer);
+  writeStatusTrailers(h, status, trailer);
   try {
     stream.respond(h, { endStream: true });
   } catch {
     // The stream closed under us; nothing left to tell the client.
   }
-}
-
-function writeStatusFields(h: Headers, status: RpcError | null, trailer: Metadata | undefined): void {
-  if (status) writeStatus(h, status.code, status.rawMessage, status.details);
-  else h["grpc-status"] = "0";
-  trailer?.writeTo(h);
-  status?.metadata.writeTo(h);
 }
 
 function peerOf(stream: ServerHttp2Stream): string {

@@ -1,6 +1,6 @@
 import { metadataFromHeaders, type Metadata } from "../../metadata/metadata.js";
 import type { RpcError } from "../../status/rpc-error.js";
-import { writeStatus } from "../status-trailers.js";
+import { writeStatusTrailers } from "../status-trailers.js";
 import { ExchangeServerWire, type ExchangeWireInit } from "./exchange-server-wire.js";
 import type { HttpExchange } from "./http-exchange.js";
 
@@ -55,7 +55,7 @@ export class GrpcWebServerWire extends ExchangeServerWire {
     if (this.exchange.closed) return;
     if (last) this.writeFrame(last, lastCompressed ? 1 : 0, false);
     const t: Headers = {};
-    writeStatusFields(t, status, trailer);
+    writeStatusTrailers(t, status, trailer);
     this.writeFrame(trailerBlock(t), flagTrailer, true);
   }
 
@@ -65,16 +65,9 @@ export class GrpcWebServerWire extends ExchangeServerWire {
     // Trailers-only: the status in the response headers, and an empty body.
     const h: Headers = { ...this.init.responseHeaders, "content-type": this.#contentType, "grpc-accept-encoding": this.#settings.acceptEncodingHeader };
     header?.writeTo(h);
-    writeStatusFields(h, status, trailer);
+    writeStatusTrailers(h, status, trailer);
     this.exchange.respond(200, h, true);
   }
-}
-
-function writeStatusFields(h: Headers, status: RpcError | null, trailer: Metadata | undefined): void {
-  if (status) writeStatus(h, status.code, status.rawMessage, status.details);
-  else h["grpc-status"] = "0";
-  trailer?.writeTo(h);
-  status?.metadata.writeTo(h);
 }
 
 /** Trailers as gRPC-Web's trailer frame carries them: `name: value` lines, CRLF-terminated. */

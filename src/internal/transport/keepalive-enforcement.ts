@@ -79,18 +79,12 @@ export class PingPolicy {
 const kPingPolicy = Symbol("tsgrpc.pingPolicy");
 type PolicedSession = http2.Http2Session & { [kPingPolicy]?: PingPolicy };
 
-/** Puts `policy` in charge of `session`'s PINGs, for `noteResponseSent`. */
+/** Puts `policy` in charge of `session`'s PINGs, for `pingPolicyOf`. */
 export function attachPingPolicy(session: http2.Http2Session, policy: PingPolicy): void {
   (session as PolicedSession)[kPingPolicy] = policy;
 }
 
-/**
- * Tells the ping policy of `stream`'s connection (if it has one) that the
- * server sent HEADERS or DATA on it. Wires call it as they send messages; a
- * field write, cheap enough for every message.
- */
-export function noteResponseSent(stream: http2.Http2Stream): void {
-  const session = stream.session as PolicedSession | undefined;
-  const policy = session?.[kPingPolicy];
-  if (policy !== undefined) policy.responseSent();
+/** The ping policy of `stream`'s connection, if it has one: wires look it up once and tell it when they send. */
+export function pingPolicyOf(stream: http2.Http2Stream): PingPolicy | undefined {
+  return (stream.session as PolicedSession | undefined)?.[kPingPolicy];
 }

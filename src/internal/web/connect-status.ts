@@ -1,4 +1,3 @@
-import { httpStatusFromCode } from "../../status/http-status.js";
 import { Code } from "../../status/code.js";
 import type { Detail } from "../../status/details.js";
 import { encodeBase64, decodeBase64 } from "../base64.js";
@@ -41,9 +40,6 @@ export function codeFromConnectName(name: unknown): Code | undefined {
   const i = names.indexOf(name);
   return i > 0 ? (i as Code) : undefined;
 }
-
-/** The HTTP status of a unary error with `code` (the Connect protocol's table, which is gRPC-gateway's). */
-export const connectHttpStatus: (code: Code) => number = httpStatusFromCode;
 
 /** A Connect error as JSON: what unary error bodies and end-stream messages carry. */
 export interface ConnectErrorJson {

@@ -1,12 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { FrameReader, encodeFrame } from "./frame-reader.js";
+import { encodeFrame } from "./frame-reader.js";
+import { EnvelopeReader } from "../envelope-reader.js";
 import { parseTrailerBlock } from "./response-decoder.js";
 import { RpcError } from "../../status/rpc-error.js";
 import { Code } from "../../status/code.js";
 
-test("property: frames come back whole and in order, however the body is cut", () => {
+test("property: the envelope reader the browser transports use: frames come back whole and in order, however the body is cut", () => {
   fc.assert(
     fc.property(
       fc.array(fc.record({ flags: fc.constantFrom(0, 1, 2, 0x80), data: fc.uint8Array({ maxLength: 50 }) }), { maxLength: 6 }),
@@ -14,7 +15,7 @@ test("property: frames come back whole and in order, however the body is cut", (
       (frames, rawCuts) => {
         const body = new Uint8Array(Buffer.concat(frames.map((f) => encodeFrame(f.data, f.flags))));
         const cuts = [...new Set(rawCuts.map((c) => c % (body.length + 1)))].sort((a, b) => a - b);
-        const reader = new FrameReader(1000);
+        const reader = new EnvelopeReader(1000, 0x83);
         const out = [];
         let from = 0;
         for (const cut of [...cuts, body.length]) {
@@ -33,7 +34,7 @@ test("property: frames come back whole and in order, however the body is cut", (
 });
 
 test("a frame over the limit fails with RESOURCE_EXHAUSTED before its payload arrives", () => {
-  const reader = new FrameReader(10);
+  const reader = new EnvelopeReader(10);
   assert.throws(
     () => reader.push(encodeFrame(new Uint8Array(11), 0).subarray(0, 5)),
     (e) => e instanceof RpcError && e.code === Code.RESOURCE_EXHAUSTED,

@@ -6,7 +6,9 @@ import { RpcError } from "../../status/rpc-error.js";
 import type { ClientWireSink } from "../transport/client-wire.js";
 import { statusFromTrailers } from "../status-trailers.js";
 import { parseConnectError } from "./connect-status.js";
-import { FrameReader } from "./frame-reader.js";
+import { EnvelopeReader, flagCompressed } from "../envelope-reader.js";
+
+const utf8 = new TextDecoder();
 
 /** The client side of the protocols a browser can speak, by how a response reads. */
 export type WebProtocol = "grpc-web" | "connect-unary" | "connect-stream";
@@ -33,7 +35,7 @@ export class WebResponseDecoder {
   #status = 0;
   #unaryCompressed = false;
   #contentType = "";
-  #frames: FrameReader | undefined;
+  #frames: EnvelopeReader | undefined;
   #chunks: Uint8Array[] = [];
   #bytes = 0;
   /** Set once the sink has a status (or a failure). */
@@ -113,7 +115,7 @@ export class WebResponseDecoder {
     }
     let frames;
     try {
-      frames = (this.#frames ??= new FrameReader(this.#maxBytes)).push(chunk);
+      frames = (this.#frames ??= new EnvelopeReader(this.#maxBytes, flagCompressed | (this.#protocol === "grpc-web" ? 0x80 : 0x02))).push(chunk);
     } catch (e) {
       this.#fail(RpcError.from(e, Code.INTERNAL));
       return;
@@ -121,8 +123,9 @@ export class WebResponseDecoder {
     for (const f of frames) {
       if (this.done) return;
       if (this.#protocol === "grpc-web" && (f.flags & 0x80) !== 0) {
-        this.#trailer = metadataOf(parseTrailerBlock(f.data));
-        this.#finishWith(parseTrailerBlock(f.data));
+        const trailers = parseTrailerBlock(f.data);
+        this.#trailer = metadataOf(trailers);
+        this.#finishWith(trailers);
       } else if (this.#protocol === "connect-stream" && (f.flags & 0x02) !== 0) {
         this.#endStream(f.data);
       } else {
@@ -158,7 +161,7 @@ export class WebResponseDecoder {
     let parsed;
     if (this.#contentType.startsWith("application/json")) {
       try {
-        parsed = parseConnectError(JSON.parse(new TextDecoder().decode(body)));
+        parsed = parseConnectError(JSON.parse(utf8.decode(body)));
       } catch {
         // Not JSON after all: the HTTP status speaks.
       }
@@ -171,7 +174,7 @@ export class WebResponseDecoder {
   #endStream(data: Uint8Array): void {
     let json: { error?: unknown; metadata?: Record<string, unknown> };
     try {
-      json = JSON.parse(new TextDecoder().decode(data)) as typeof json;
+      json = JSON.parse(utf8.decode(data)) as typeof json;
       if (json === null || typeof json !== "object") throw new Error("not an object");
     } catch {
       this.#fail(new RpcError(Code.INTERNAL, "protocol error: the end-of-stream message is not JSON"));
@@ -223,7 +226,7 @@ function metadataOf(headers: RawHeaders): Metadata {
 /** gRPC-Web's trailer frame: `name: value` lines. */
 export function parseTrailerBlock(data: Uint8Array): RawHeaders {
   const out: RawHeaders = {};
-  for (const line of new TextDecoder().decode(data).split("\r\n")) {
+  for (const line of utf8.decode(data).split("\r\n")) {
     const colon = line.indexOf(":");
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();

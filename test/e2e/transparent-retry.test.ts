@@ -76,9 +76,12 @@ test("transparent retry happens once per call: a second refusal is the call's UN
   await s.close();
 });
 
-// The first connection is told GOAWAY(last-stream-id 0) as it opens, as a
-// server rotating its connections does: the call's stream crosses it.
-test("a stream above the last-stream-id of a GOAWAY with NO_ERROR is retried on a new connection", async () => {
+// The first connection is told GOAWAY(last-stream-id 0) as it opens. The
+// channel waits for the server's SETTINGS before it sends, so the call goes
+// on a new connection without crossing the GOAWAY. (A stream that did cross
+// one, answered by GOAWAY after it was sent, is not yet retried: see the
+// channels issue.)
+test("a connection told GOAWAY with NO_ERROR as it opens takes no call: the call goes on a new connection", async () => {
   const s = await startRawServer(answer, (session, n) => {
     if (n === 1) session.goaway(http2.constants.NGHTTP2_NO_ERROR, 0);
   });
@@ -87,7 +90,7 @@ test("a stream above the last-stream-id of a GOAWAY with NO_ERROR is retried on 
   await s.close();
 });
 
-test("a stream above the last-stream-id of a GOAWAY with an error code is retried too", async () => {
+test("a connection told GOAWAY with an error code as it opens takes no call either", async () => {
   const s = await startRawServer(answer, (session, n) => {
     if (n === 1) session.goaway(http2.constants.NGHTTP2_INTERNAL_ERROR, 0);
   });

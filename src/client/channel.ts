@@ -4,11 +4,12 @@ import type { CallFn, Interceptor, StreamRequest, UnaryRequest } from "../interc
 import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 import { checkCompressionName, findCompression, supportedEncodings, type CompressionName } from "../internal/compression.js";
-import { encodeTimeout } from "../internal/grpc-timeout.js";
 import { serializeMessage } from "../internal/message-codec.js";
-import { ClientCall, refusedBeforeStart, type AttemptHooks, type ClientCallSettings } from "./client-call.js";
+import { refusedBeforeStart } from "./client-call.js";
+import { ChannelCall, type ChannelCallShared } from "./channel-call.js";
 import { GrpcClientWire } from "../internal/transport/grpc-client-wire.js";
 import type { ClientWire } from "../internal/transport/client-wire.js";
+import type { CallOptions } from "./call-options.js";
 import { parseTarget, type ChannelTarget } from "./target.js";
 import { ChannelConnection } from "./channel-connection.js";
 import type { ConnectivityState, LoadBalancerFactory } from "./balancer/load-balancer.js";
@@ -26,8 +27,8 @@ import { checkByteLimit, defaultMaxReceiveBytes, defaultReceiveHighWaterMarkByte
 import { checkCallCredentials, withCallCredentials, type CallCredentials } from "../credentials/call-credentials.js";
 import { parseServiceConfig, type HedgingSettings, type MethodSettings, type RetrySettings, type ServiceConfig } from "./service-config.js";
 import { createRetryThrottle } from "./retry-throttle.js";
-import { createRetryBufferBudget, StreamReplay, UnaryReplay, type RequestReplay } from "./request-replay.js";
-import { RetryingCall, systemClock } from "./retrying-call.js";
+import { createRetryBufferBudget, StreamReplay, UnaryReplay } from "./request-replay.js";
+import { systemClock } from "./retrying-call.js";
 
 /** TLS settings of a channel. */
 export interface ChannelTlsOptions {
@@ -153,6 +154,8 @@ export interface Channel extends Transport {
 
 const userAgentBase = "tsgrpc-node/0.1.0";
 
+const noOptions: CallOptions = {};
+
 /** gRFC A6's suggested bounds of the request bytes kept for retries: per channel and per call. */
 const defaultRetryBufferBytes = 16 * 1024 * 1024;
 const defaultPerCallRetryBufferBytes = 256 * 1024;
@@ -164,14 +167,6 @@ interface MethodPlan {
   readonly retry: RetrySettings | undefined;
   readonly hedging: HedgingSettings | undefined;
   readonly streamingResponse: boolean;
-}
-
-/** What the connection needs to place an attempt's stream. */
-interface StreamPick {
-  /** Wait for a connection instead of failing when none is ready (the method config's `waitForReady`). */
-  readonly waitForReady: boolean;
-  readonly deadline: number | undefined;
-  readonly signal: AbortSignal | undefined;
 }
 
 /**
@@ -249,15 +244,24 @@ export function createChannelTo(parsed: ChannelTarget, target: string, options: 
     }
     return p;
   };
-  // Where attempts get their streams. The connection picks a subchannel and
-  // may wait for one (waitForReady) before it hands a stream over.
-  const openStream = (headers: OutgoingHttpHeaders, pick: StreamPick): ClientHttp2Stream | Promise<ClientHttp2Stream> => connection.request(headers, pick);
-  const wireOf = protocol
-    ? (stream: ClientHttp2Stream, method: DescMethod, maxReceiveBytes: number): ClientWire => protocol.wire(stream, method, maxReceiveBytes)
-    : (stream: ClientHttp2Stream, _method: DescMethod, maxReceiveBytes: number): ClientWire => new GrpcClientWire(stream, maxReceiveBytes);
+  // What every call shares. Attempts get their streams from the connection,
+  // which picks a subchannel and may wait for one (waitForReady).
+  const shared: ChannelCallShared = {
+    open: (headers, c) => connection.request(headers, c),
+    wire: protocol
+      ? (stream, method, maxReceiveBytes) => protocol.wire(stream, method, maxReceiveBytes)
+      : (stream, _method, maxReceiveBytes) => new GrpcClientWire(stream, maxReceiveBytes),
+    grpcTimeout: protocol === undefined,
+    codec: defaults.codec,
+    receiveHighWaterMarkBytes: defaults.receiveHighWaterMarkBytes,
+    findCompression,
+    transparentRetry: retriesOn,
+    throttle,
+    clock: systemClock,
+  };
 
   const call: CallFn = (req) => {
-    const o = req.options ?? {};
+    const o = req.options ?? noOptions;
     const method = req.method;
     const plan = planOf(method);
     const settings = plan.settings;
@@ -272,33 +276,13 @@ export function createChannelTo(parsed: ChannelTarget, target: string, options: 
     let maxReceiveBytes = o.maxReceiveBytes ?? defaults.maxReceiveBytes;
     if (settings?.maxRequestBytes !== undefined) maxSendBytes = Math.min(maxSendBytes, settings.maxRequestBytes);
     if (settings?.maxResponseBytes !== undefined) maxReceiveBytes = Math.min(maxReceiveBytes, settings.maxResponseBytes);
-    const policy = plan.retry !== undefined || plan.hedging !== undefined;
-    let request: RequestReplay;
+    let bytes: Uint8Array | undefined;
     if (!req.stream) {
-      let bytes: Uint8Array;
       try {
         bytes = serializeMessage(defaults.codec, method.input, req.message, maxSendBytes);
       } catch (e) {
         return Promise.reject(e);
       }
-      request = new UnaryReplay(bytes, policy ? retryBudget : undefined, perCallRetryBytes);
-    } else {
-      const input = method.input;
-      request = new StreamReplay(
-        (req as StreamRequest).message,
-        (m: Message) => serializeMessage(defaults.codec, input, m, maxSendBytes),
-        o.compressMessage,
-        retryBudget,
-        retriesOn ? perCallRetryBytes : 0,
-        {
-          overflow(leader) {
-            retrying.overflow(leader);
-          },
-          failed(e) {
-            retrying.cancel(e);
-          },
-        },
-      );
     }
     const compressionName = o.compression !== undefined ? checkCompressionName(o.compression, "call options") : defaults.compression;
     let headers: OutgoingHttpHeaders;
@@ -317,47 +301,35 @@ export function createChannelTo(parsed: ChannelTarget, target: string, options: 
       if (compressionName) headers["grpc-encoding"] = compressionName;
     }
     req.header.writeTo(headers as Record<string, string | string[]>);
-    const pick: StreamPick = { waitForReady: o.waitForReady ?? settings?.waitForReady ?? false, deadline, signal: req.signal };
-    const retrying: RetryingCall = new RetryingCall({
-      streamingResponse: plan.streamingResponse,
-      request,
+    const channelCall = new ChannelCall(shared, {
+      method,
+      headers,
       retry: plan.retry,
       hedging: plan.hedging,
-      transparentRetry: retriesOn,
-      throttle,
+      streamingResponse: plan.streamingResponse,
+      waitForReady: o.waitForReady ?? settings?.waitForReady ?? false,
       deadline,
       signal: req.signal,
-      clock: systemClock,
-      // A method, not a closure of its own: the call path makes as few functions per call as it can.
-      startAttempt(previousAttempts: number, hooks: AttemptHooks): ClientCall | Promise<ClientCall> {
-        const h = previousAttempts === 0 ? headers : { ...headers, "grpc-previous-rpc-attempts": String(previousAttempts) };
-        // Each attempt tells the server the time left (a protocol's own header was set from the deadline above).
-        if (deadline !== undefined && !protocol) h["grpc-timeout"] = encodeTimeout(deadline - Date.now());
-        let opened;
-        try {
-          opened = openStream(h, pick);
-        } catch (e) {
-          return Promise.reject(e instanceof RpcError ? e : new RpcError(Code.UNAVAILABLE, (e as Error).message, { cause: e }));
-        }
-        const s = hooks === retrying ? attemptSettings : { ...attemptSettings, attempt: hooks };
-        if ("then" in opened) return opened.then((stream) => new ClientCall(wireOf(stream, method, maxReceiveBytes), s));
-        return new ClientCall(wireOf(opened, method, maxReceiveBytes), s);
-      },
-    });
-    const attemptSettings: ClientCallSettings = {
-      output: method.output,
-      codec: defaults.codec,
       maxReceiveBytes,
-      receiveHighWaterMarkBytes: defaults.receiveHighWaterMarkBytes,
       sendCompression: compressionName ? findCompression(compressionName) : undefined,
-      findCompression,
-      deadline,
-      signal: req.signal,
       onHeader: o.onHeader,
       onTrailer: o.onTrailer,
-      attempt: retrying,
-    };
-    return retrying.start();
+    });
+    if (bytes !== undefined) {
+      const policy = plan.retry !== undefined || plan.hedging !== undefined;
+      channelCall.request = new UnaryReplay(bytes, policy ? retryBudget : undefined, perCallRetryBytes);
+    } else {
+      const input = method.input;
+      channelCall.request = new StreamReplay(
+        (req as StreamRequest).message,
+        (m: Message) => serializeMessage(defaults.codec, input, m, maxSendBytes),
+        o.compressMessage,
+        retryBudget,
+        retriesOn ? perCallRetryBytes : 0,
+        channelCall,
+      );
+    }
+    return channelCall.start();
   };
 
   return {

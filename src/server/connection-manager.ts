@@ -105,6 +105,25 @@ export class ConnectionManager {
   }
 }
 
+const kConnection = Symbol("tsgrpc.managedConnection");
+type ManagedSession = http2.ServerHttp2Session & { [kConnection]?: ManagedConnection };
+type ManagedStream = http2.ServerHttp2Stream & { [kConnection]: ManagedConnection };
+
+/**
+ * Counts `stream` on its session's connection, if a manager has the
+ * session: called by the server for every stream it receives, before the
+ * dispatch. (Not a 'stream' listener per session: a second listener would
+ * make Node copy the listener list on every stream.)
+ */
+export function trackStream(stream: http2.ServerHttp2Stream): void {
+  (stream.session as ManagedSession | undefined)?.[kConnection]?.streamOpened(stream);
+}
+
+/** One listener shared by every managed stream, instead of a closure per stream. */
+function onManagedStreamClose(this: ManagedStream): void {
+  this[kConnection].streamClosed();
+}
+
 /** One session's timers and policy. */
 class ManagedConnection {
   readonly #manager: ConnectionManager;
@@ -146,7 +165,7 @@ class ManagedConnection {
     this.#policy = new PingPolicy(s);
     attachPingPolicy(session, this.#policy);
 
-    session.on("stream", (stream: http2.ServerHttp2Stream) => this.#streamOpened(stream));
+    (session as ManagedSession)[kConnection] = this;
     session.on("ping", () => this.#pingReceived());
 
     // The handshake ends with the client's SETTINGS; its deadline counts from the accept.
@@ -206,14 +225,19 @@ class ManagedConnection {
     this.#ackTimer.clear();
   }
 
-  #streamOpened(stream: http2.ServerHttp2Stream): void {
+  /** A stream opened on this session (see `trackStream`). */
+  streamOpened(stream: http2.ServerHttp2Stream): void {
     this.#streams++;
     this.#streamEvent();
-    stream.once("close", () => {
-      this.#streams--;
-      this.#streamEvent();
-      if (this.#streams === 0) this.#idleSince = this.#lastStreamEventAt;
-    });
+    (stream as ManagedStream)[kConnection] = this;
+    stream.on("close", onManagedStreamClose);
+  }
+
+  /** A stream of this session closed. */
+  streamClosed(): void {
+    this.#streams--;
+    this.#streamEvent();
+    if (this.#streams === 0) this.#idleSince = this.#lastStreamEventAt;
   }
 
   #streamEvent(): void {

@@ -24,7 +24,7 @@ import type { ServiceImpl } from "./service-impl.js";
 import { checkRestOptions, type RestOptions } from "./rest-options.js";
 import { createOpenApiDocument } from "../transcoding/openapi.js";
 import { checkConnectionOptions, type ServerConnectionOptions } from "./connection-options.js";
-import { ConnectionManager } from "./connection-manager.js";
+import { ConnectionManager, trackStream } from "./connection-manager.js";
 import { ActiveCalls } from "./active-calls.js";
 
 /**
@@ -246,9 +246,10 @@ export function createServer(options: ServerOptions = {}): Server {
    */
   const newHttp2Server = (check?: ConnectionCheck) => {
     const h2 = http2.createServer(http2Options);
-    h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags?: number, rawHeaders?: string[]) =>
-      dispatchHttp2Stream(stream, headers, rawHeaders, dispatch, check),
-    );
+    h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags?: number, rawHeaders?: string[]) => {
+      trackStream(stream);
+      dispatchHttp2Stream(stream, headers, rawHeaders, dispatch, check);
+    });
     h2.on("session", onSession);
     h2.on("sessionError", noop);
     return h2;

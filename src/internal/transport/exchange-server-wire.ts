@@ -1,6 +1,6 @@
 import type { Codec } from "../../codec/codec.js";
 import type { PeerTlsInfo } from "../../credentials/peer-tls.js";
-import type { Metadata } from "../../metadata/metadata.js";
+import { metadataFromHeaders, type Metadata } from "../../metadata/metadata.js";
 import { Code } from "../../status/code.js";
 import { RpcError } from "../../status/rpc-error.js";
 import { EnvelopeReader, encodeEnvelope, flagCompressed, writeEnvelope } from "../envelope.js";
@@ -20,8 +20,6 @@ export interface ExchangeWireInit {
   readonly acceptEncoding: string;
   /** Largest request message, in bytes (before decompression). */
   readonly maxReceiveBytes: number;
-  /** Headers every response carries besides the protocol's own (CORS). */
-  readonly responseHeaders: Readonly<Record<string, string>>;
   /** Base64 bodies both ways (`application/grpc-web-text`). */
   readonly text?: boolean;
 }
@@ -66,6 +64,19 @@ export abstract class ExchangeServerWire implements ServerWire {
   }
 
   abstract requestMetadata(): Metadata;
+
+  /**
+   * The request's headers as metadata, less `protocolHeaders` (the
+   * protocol's own and HTTP's) and what browsers add for CORS and fetch
+   * (`access-control-*`, `sec-*`).
+   */
+  protected metadataWithout(protocolHeaders: ReadonlySet<string>): Metadata {
+    const md = metadataFromHeaders(this.exchange.headers as Record<string, string | string[]>);
+    for (const key of md.keys()) {
+      if (protocolHeaders.has(key) || key.startsWith("access-control-") || key.startsWith("sec-")) md.delete(key);
+    }
+    return md;
+  }
   abstract sendHeader(header: Metadata | undefined, encoding: string | undefined): void;
   abstract finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array, lastCompressed?: boolean): void;
   abstract finishWithoutResponse(status: RpcError | null, header: Metadata | undefined, trailer: Metadata | undefined): void;

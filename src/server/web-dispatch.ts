@@ -5,6 +5,7 @@ import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 import { decodeBase64 } from "../internal/base64.js";
 import { parseTimeout } from "../internal/grpc-timeout.js";
+import { parseConnectTimeout } from "../internal/web/connect-timeout.js";
 import { ConnectStreamServerWire, ConnectUnaryServerWire } from "../internal/transport/connect-server-wire.js";
 import type { ExchangeServerWire, ExchangeWireInit } from "../internal/transport/exchange-server-wire.js";
 import { GrpcWebServerWire } from "../internal/transport/grpc-web-server-wire.js";
@@ -174,11 +175,6 @@ function wireInit(
     maxReceiveBytes: d.call.maxReceiveBytes,
     text,
   };
-}
-
-/** `connect-timeout-ms`: at most 10 digits; undefined when absent or malformed. */
-function parseConnectTimeout(value: string | undefined): number | undefined {
-  return value !== undefined && /^\d{1,10}$/.test(value) ? Number(value) : undefined;
 }
 
 /** What a gRPC method's path looks like: `/package.Service/Method`. */

@@ -181,16 +181,18 @@ export class ConnectStreamServerWire extends ExchangeServerWire {
   }
 }
 
-/** Connect's end-of-stream message: `{"error": …, "metadata": {key: [values]}}`. */
+/** Connect's end-of-stream message: `{"error": …, "metadata": {key: [values]}}`, the trailers then the error's own metadata. */
 export function endStreamMessage(status: RpcError | null, trailer: Metadata | undefined): Uint8Array {
-  const json: Record<string, unknown> = {};
+  const json: { error?: unknown; metadata?: Headers } = {};
   if (status) json.error = connectErrorJson(status.code, status.rawMessage, status.details);
-  const md = new Metadata(trailer);
-  if (status) md.merge(status.metadata);
-  if (md.size > 0) {
+  // Copied only when both have entries.
+  const extra = status && status.metadata.size > 0 ? status.metadata : undefined;
+  const md = extra && trailer && trailer.size > 0 ? new Metadata(trailer).merge(extra) : (extra ?? trailer);
+  if (md && md.size > 0) {
     const h: Headers = {};
     md.writeTo(h);
-    json.metadata = Object.fromEntries(Object.entries(h).map(([k, v]) => [k, typeof v === "string" ? [v] : v]));
+    for (const k in h) if (typeof h[k] === "string") h[k] = [h[k]];
+    json.metadata = h;
   }
   return Buffer.from(JSON.stringify(json));
 }

@@ -167,11 +167,7 @@ export class ConnectStreamServerWire extends ExchangeServerWire {
   }
 
   finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array, lastCompressed?: boolean): void {
-    if (this.finished) return;
-    this.markFinished();
-    if (this.exchange.closed) return;
-    if (last) this.writeFrame(last, lastCompressed ? 1 : 0, false);
-    this.writeFrame(endStreamMessage(status, trailer), flagEndStream, true);
+    this.endStream(last, lastCompressed, () => ({ payload: endStreamMessage(status, trailer), flags: flagEndStream }));
   }
 
   finishWithoutResponse(status: RpcError | null, header: Metadata | undefined, trailer: Metadata | undefined): void {

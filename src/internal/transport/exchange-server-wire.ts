@@ -128,6 +128,20 @@ export abstract class ExchangeServerWire implements ServerWire {
     }
   }
 
+  /**
+   * Ends a response of framed messages: the last message if any, then the
+   * protocol's closing frame (gRPC-Web's trailers, Connect's end of stream),
+   * made only when the response is still open.
+   */
+  protected endStream(last: Uint8Array | undefined, lastCompressed: boolean | undefined, closing: () => { payload: Uint8Array; flags: number }): void {
+    if (this.finished) return;
+    this.markFinished();
+    if (this.exchange.closed) return;
+    if (last) this.writeFrame(last, lastCompressed ? flagCompressed : 0, false);
+    const { payload, flags } = closing();
+    this.writeFrame(payload, flags, true);
+  }
+
   /** Marks the response complete; nothing more is read or written. */
   protected markFinished(): void {
     this.finished = true;

@@ -47,13 +47,11 @@ export class GrpcWebServerWire extends ExchangeServerWire {
   }
 
   finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array, lastCompressed?: boolean): void {
-    if (this.finished) return;
-    this.markFinished();
-    if (this.exchange.closed) return;
-    if (last) this.writeFrame(last, lastCompressed ? 1 : 0, false);
-    const t: Headers = {};
-    writeStatusTrailers(t, status, trailer);
-    this.writeFrame(trailerBlock(t), flagTrailer, true);
+    this.endStream(last, lastCompressed, () => {
+      const t: Headers = {};
+      writeStatusTrailers(t, status, trailer);
+      return { payload: trailerBlock(t), flags: flagTrailer };
+    });
   }
 
   finishWithoutResponse(status: RpcError | null, header: Metadata | undefined, trailer: Metadata | undefined): void {

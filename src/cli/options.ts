@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { isIP } from "node:net";
 import { createChannel, Metadata, type Channel, type ChannelOptions } from "../index.js";
+import { decodeBinaryValues } from "../metadata/binary-header.js";
 import { CliError } from "./cli-error.js";
 
 /** Every flag of every command (each command reads the ones it uses). */
@@ -44,43 +44,32 @@ export function parseFlags(args: string[]) {
 }
 
 /**
- * The target as a channel address. `http://` and `https://` say it; a bare
- * `host:port` is plain text for loopback addresses (a local server, as in
- * development) and TLS for anything else, unless `--plaintext` or a TLS
- * flag (`--tls`, `--cacert`, `--cert`, `--key`, `--servername`) decides.
+ * The target and the channel options the flags make of it. The target is a
+ * channel's (`createChannel` reads and checks it): `host:port`,
+ * `http://host:port`, `https://host:port`, `dns:[//server/]host:port`,
+ * `ipv4:addr:port,…`, `ipv6:[addr]:port,…`, `unix:path`. Plain text or TLS:
+ * `http://`, `https://` and `unix:` say it; otherwise `--plaintext` or a
+ * TLS flag (`--tls`, `--cacert`, `--cert`, `--key`, `--servername`)
+ * decides, and without one a target whose every address is loopback (a
+ * local server, as in development) is plain text and anything else TLS.
  */
 export function channelTarget(target: string, flags: Flags): { url: string; options: ChannelOptions } {
   const tlsFlags = flags.tls || flags.cacert !== undefined || flags.cert !== undefined || flags.key !== undefined || flags.servername !== undefined;
   if (flags.plaintext && tlsFlags) throw new CliError("--plaintext cannot go with --tls, --cacert, --cert, --key or --servername");
   if ((flags.cert === undefined) !== (flags.key === undefined)) throw new CliError("--cert and --key go together (a client certificate and its private key)");
-  let secure: boolean;
-  let hostPort: string;
-  const scheme = /^([a-z]+):\/\//.exec(target);
-  if (target.startsWith("unix:")) return { url: target, options: tlsFlags ? { tls: tlsOptions(flags) } : { insecure: true } };
-  if (scheme) {
-    if (scheme[1] !== "http" && scheme[1] !== "https") throw new CliError(`unsupported scheme in "${target}"`, { hint: "use host:port, http://host:port, https://host:port or unix:/path" });
-    secure = scheme[1] === "https";
-    hostPort = target.slice(scheme[0].length).replace(/\/+$/, "");
-    if (secure && flags.plaintext) throw new CliError(`--plaintext contradicts the https:// target "${target}"`);
-    if (!secure && tlsFlags) throw new CliError(`TLS flags contradict the http:// target "${target}"`);
-  } else {
-    hostPort = target;
-    secure = flags.plaintext ? false : tlsFlags ? true : !isLoopback(hostOf(target));
-  }
-  if (!/^(\[[^\]]+\]|[^:/[\]]+):\d+$/.test(hostPort)) {
-    throw new CliError(`"${target}" is not an address`, { hint: "give host:port (e.g. 127.0.0.1:50051), http://host:port, https://host:port or unix:/path" });
-  }
-  return secure ? { url: `https://${hostPort}`, options: { tls: tlsOptions(flags) } } : { url: `http://${hostPort}`, options: {} };
+  const scheme = /^(https?):\/\//i.exec(target)?.[1]?.toLowerCase();
+  if (scheme === "https" && flags.plaintext) throw new CliError(`--plaintext contradicts the https:// target "${target}"`);
+  if (scheme === "http" && tlsFlags) throw new CliError(`TLS flags contradict the http:// target "${target}"`);
+  if (flags.plaintext) return { url: target, options: { insecure: true } };
+  if (tlsFlags) return { url: target, options: { tls: tlsOptions(flags) } };
+  if (scheme !== undefined || /^unix(-abstract)?:/i.test(target)) return { url: target, options: {} };
+  return { url: target, options: isLoopbackTarget(target) ? { insecure: true } : { tls: {} } };
 }
 
-function hostOf(hostPort: string): string {
-  const m = /^\[([^\]]+)\]:\d+$/.exec(hostPort) ?? /^([^:]+):\d+$/.exec(hostPort);
-  return m?.[1] ?? hostPort;
-}
-
-function isLoopback(host: string): boolean {
-  if (host === "localhost" || host === "::1") return true;
-  return isIP(host) === 4 && host.startsWith("127.");
+/** Whether every address the target names is a loopback one (only to choose plain text by default: `createChannel` checks the target). */
+function isLoopbackTarget(target: string): boolean {
+  const addresses = target.replace(/^(dns:(\/\/[^/]*\/)?|ipv4:|ipv6:)/i, "");
+  return addresses.split(",").every((a) => /^(localhost|127\.[\d.]+|\[::1\]|::1)(:\d*)?$/i.test(a.trim()));
 }
 
 function tlsOptions(flags: Flags): NonNullable<ChannelOptions["tls"]> {
@@ -106,11 +95,13 @@ export function openChannel(target: string, flags: Flags): Channel {
   try {
     return createChannel(url, { ...options, userAgent: "tsgrpc-cli" });
   } catch (e) {
-    throw new CliError((e as Error).message);
+    throw new CliError((e as Error).message, {
+      hint: "give host:port (e.g. 127.0.0.1:50051), http://host:port, https://host:port, dns:///host:port, ipv4:addr:port, ipv6:[addr]:port or unix:/path",
+    });
   }
 }
 
-/** `-H 'key: value'` flags as metadata; values of `-bin` keys are base64. */
+/** `-H 'key: value'` flags as metadata; values of `-bin` keys are base64 (several joined by commas), read as a server reads them. */
 export function metadataFlags(flags: Flags): Metadata {
   const md = new Metadata();
   for (const h of flags.header ?? []) {
@@ -120,8 +111,9 @@ export function metadataFlags(flags: Flags): Metadata {
     const value = h.slice(colon + 1).trim();
     try {
       if (key.endsWith("-bin")) {
-        if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) throw new TypeError(`the value of ${key} must be base64`);
-        md.append(key, new Uint8Array(Buffer.from(value, "base64")));
+        const values = decodeBinaryValues(value);
+        if (!values) throw new TypeError(`the value of ${key} must be base64`);
+        for (const v of values) md.append(key, v);
       } else md.append(key, value);
     } catch (e) {
       throw new CliError(`-H "${h}": ${(e as Error).message}`);

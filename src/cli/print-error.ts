@@ -1,32 +1,10 @@
 import { createRegistry, fromBinary, toJson, type Registry } from "@bufbuild/protobuf";
 import { RpcError, codeName, type Metadata } from "../index.js";
-import {
-  BadRequestSchema,
-  DebugInfoSchema,
-  ErrorInfoSchema,
-  HelpSchema,
-  LocalizedMessageSchema,
-  PreconditionFailureSchema,
-  QuotaFailureSchema,
-  RequestInfoSchema,
-  ResourceInfoSchema,
-  RetryInfoSchema,
-} from "../status/error-details.js";
+import { file_google_rpc_error_details } from "../status/error-details.js";
 import { CliError } from "./cli-error.js";
 import type { Io } from "./io.js";
 
-const standardDetails = createRegistry(
-  BadRequestSchema,
-  DebugInfoSchema,
-  ErrorInfoSchema,
-  HelpSchema,
-  LocalizedMessageSchema,
-  PreconditionFailureSchema,
-  QuotaFailureSchema,
-  RequestInfoSchema,
-  ResourceInfoSchema,
-  RetryInfoSchema,
-);
+const standardDetails = createRegistry(file_google_rpc_error_details);
 
 /** Prints a failed call (code name, message, decoded details) or a CLI error; returns the exit code. */
 export function printError(io: Io, error: unknown, registry?: Registry): number {

@@ -64,21 +64,20 @@ export class ReflectionClient {
   }
 
   async #ask(request: Request): Promise<Response> {
-    if (!this.#stream) {
-      this.#stream = this.#open(request);
-      return (await this.#stream).ask(request);
-    }
-    return (await this.#stream).ask(request);
+    if (this.#stream) return (await this.#stream).ask(request);
+    const opened = this.#open(request);
+    this.#stream = opened.then((o) => o.stream);
+    return (await opened).answer;
   }
 
-  /** Opens a stream, v1 then v1alpha, and checks it with `first` (asked again by the caller). */
-  async #open(first: Request): Promise<Stream> {
+  /** Opens a stream, v1 then v1alpha, with `first` as its first request; its answer tells which version the server has. */
+  async #open(first: Request): Promise<{ stream: Stream; answer: Response }> {
     for (const [version, service] of [["v1", ServerReflectionV1], ["v1alpha", ServerReflectionV1Alpha]] as const) {
       const stream = this.#openVersion(service);
       try {
-        await stream.ask(first);
+        const answer = await stream.ask(first);
         this.version = version;
-        return stream;
+        return { stream, answer };
       } catch (e) {
         stream.close();
         if (e instanceof RpcError && e.code === Code.UNIMPLEMENTED) continue;

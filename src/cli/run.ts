@@ -29,8 +29,9 @@ ${Object.values(commands)
   .map((c) => `  ${c.usage}\n      ${c.about}`)
   .join("\n")}
 
-Target: host:port (plain text on loopback addresses, TLS elsewhere), http://host:port,
-https://host:port or unix:/path.
+Target: any channel target: host:port, dns:///host:port, ipv4:addr:port,... or
+ipv6:[addr]:port,... (plain text when every address is loopback, TLS elsewhere),
+http://host:port, https://host:port or unix:/path.
 
 Connection and call:
   --plaintext                 no TLS          --tls  TLS with the system's CAs

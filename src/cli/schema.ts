@@ -1,6 +1,7 @@
 import { clone, createFileRegistry, create, fromBinary, type DescFile, type DescService, type FileRegistry, type Registry } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import type { Channel, Metadata } from "../index.js";
+import { importsFirst } from "../internal/imports-first.js";
 import { CliError } from "./cli-error.js";
 import { fillJsonNames, repairDescriptors, topLevelNames } from "./descriptor-repair.js";
 import { readFlagFile, type Flags } from "./options.js";
@@ -138,28 +139,10 @@ function buildRegistry(files: ReadonlyMap<string, FileDescriptorProto>): FileReg
     if (!all.has(name) && !topLevelNames(file.proto).some((n) => defined.has(n))) all.set(name, file.proto);
   }
   try {
-    return createFileRegistry(create(FileDescriptorSetSchema, { file: dependenciesFirst(all) }));
+    return createFileRegistry(create(FileDescriptorSetSchema, { file: importsFirst(all.values(), (f) => f.name, (f) => f.dependency.flatMap((name) => all.get(name) ?? [])) }));
   } catch (e) {
     throw new CliError(`the descriptors do not fit together: ${(e as Error).message}`);
   }
-}
-
-/** The files in an order where each comes after the files it imports (which createFileRegistry needs). */
-function dependenciesFirst(files: ReadonlyMap<string, FileDescriptorProto>): FileDescriptorProto[] {
-  const out: FileDescriptorProto[] = [];
-  const state = new Map<string, "visiting" | "done">();
-  const visit = (file: FileDescriptorProto) => {
-    if (state.has(file.name)) return; // done, or an import cycle that createFileRegistry reports
-    state.set(file.name, "visiting");
-    for (const dep of file.dependency) {
-      const d = files.get(dep);
-      if (d) visit(d);
-    }
-    state.set(file.name, "done");
-    out.push(file);
-  };
-  for (const file of files.values()) visit(file);
-  return out;
 }
 
 function fileOfSymbol(registry: FileRegistry & Registry, symbol: string): DescFile | undefined {

@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders } from "node:http2";
 import { supportedEncodings } from "../internal/compression.js";
 import { ConnectClientWire } from "../internal/transport/connect-client-wire.js";
+import { encodeConnectTimeout } from "../internal/web/connect-timeout.js";
 import { createChannelTo, type Channel, type ChannelOptions, type ChannelProtocol } from "./channel.js";
 import { parseTarget } from "./target.js";
 
@@ -26,7 +27,7 @@ const connectProtocol: ChannelProtocol = {
       headers["connect-accept-encoding"] = acceptEncoding;
       if (compression) headers["connect-content-encoding"] = compression;
     }
-    if (deadline !== undefined) headers["connect-timeout-ms"] = String(Math.max(0, Math.ceil(deadline - Date.now())));
+    if (deadline !== undefined) headers["connect-timeout-ms"] = encodeConnectTimeout(deadline);
     return headers;
   },
   wire(stream, method, maxReceiveBytes) {

@@ -1,5 +1,6 @@
 import type { DescFile, DescService } from "@bufbuild/protobuf";
 import { nestedTypes } from "@bufbuild/protobuf/reflect";
+import { descFilesImportsFirst } from "../internal/imports-first.js";
 
 /**
  * The files, symbols and extensions that reflection answers about: the
@@ -22,11 +23,8 @@ export function createDescriptorIndex(services: readonly DescService[], extraFil
   const symbols = new Map<string, DescFile>();
   const extensions = new Map<string, Map<number, DescFile>>();
   const messages = new Set<string>();
-  const addFile = (file: DescFile) => {
-    const name = file.proto.name;
-    if (files.has(name)) return;
-    files.set(name, file);
-    for (const dep of file.dependencies) addFile(dep);
+  for (const file of descFilesImportsFirst([...services.map((s) => s.file), ...extraFiles])) {
+    files.set(file.proto.name, file);
     for (const type of nestedTypes(file)) {
       symbols.set(type.typeName, file);
       switch (type.kind) {
@@ -52,8 +50,6 @@ export function createDescriptorIndex(services: readonly DescService[], extraFil
         }
       }
     }
-  };
-  for (const service of services) addFile(service.file);
-  for (const file of extraFiles) addFile(file);
+  }
   return { services: services.map((s) => s.typeName), files, symbols, extensions, messages };
 }

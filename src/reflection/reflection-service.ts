@@ -3,6 +3,7 @@ import { toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import type { ServiceRegistrar, ServiceInfoProvider } from "../server/service-registrar.js";
 import { Code } from "../status/code.js";
+import { descFilesImportsFirst } from "../internal/imports-first.js";
 import { ServerReflection as ServerReflectionV1 } from "./gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionV1Alpha } from "./gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { createDescriptorIndex, type DescriptorIndex } from "./descriptor-index.js";
@@ -120,19 +121,14 @@ function respond(request: ReflectionRequest, index: DescriptorIndex, sent: Set<s
   }
 }
 
-/** `file` and the files it imports, transitively, leaving out those this stream has already sent. */
+/**
+ * `file` (always: it was asked for), then the files it imports, transitively
+ * and each after its own imports, leaving out those this stream has
+ * already sent.
+ */
 function files(file: DescFile, sent: Set<string>): object {
-  const out: Uint8Array[] = [toBinary(FileDescriptorProtoSchema, file.proto)];
   sent.add(file.proto.name);
-  const visit = (f: DescFile) => {
-    for (const dep of f.dependencies) {
-      if (sent.has(dep.proto.name)) continue;
-      sent.add(dep.proto.name);
-      out.push(toBinary(FileDescriptorProtoSchema, dep.proto));
-      visit(dep);
-    }
-  };
-  visit(file);
+  const out = [file, ...descFilesImportsFirst(file.dependencies, sent)].map((f) => toBinary(FileDescriptorProtoSchema, f.proto));
   return { case: "fileDescriptorResponse", value: { fileDescriptorProto: out } };
 }
 

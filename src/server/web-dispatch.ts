@@ -5,10 +5,11 @@ import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 import { decodeBase64 } from "../internal/base64.js";
 import { parseTimeout } from "../internal/grpc-timeout.js";
+import { parseConnectTimeout } from "../internal/web/connect-timeout.js";
 import { ConnectStreamServerWire, ConnectUnaryServerWire } from "../internal/transport/connect-server-wire.js";
 import type { ExchangeServerWire, ExchangeWireInit } from "../internal/transport/exchange-server-wire.js";
 import { GrpcWebServerWire } from "../internal/transport/grpc-web-server-wire.js";
-import type { HttpExchange } from "../internal/transport/http-exchange.js";
+import { withResponseHeaders, type HttpExchange } from "../internal/transport/http-exchange.js";
 import type { CorsPolicy } from "./cors.js";
 import type { DispatchSettings } from "./http2-dispatch.js";
 import { ServerCall, type MethodEntry } from "./server-call.js";
@@ -27,29 +28,32 @@ export interface WebProtocolSettings {
  * Connect) and CORS preflights for them; returns false, having done
  * nothing, when the request is none of those (the caller refuses it as
  * before). Never reached by gRPC requests: their content type is checked first.
+ * Every answer to an origin that CORS allows carries the CORS response
+ * headers, refusals (405, 415) as much as calls.
  */
-export function dispatchWebRequest(ex: HttpExchange, d: DispatchSettings, web: WebProtocolSettings): boolean {
-  const headers = ex.headers;
+export function dispatchWebRequest(request: HttpExchange, d: DispatchSettings, web: WebProtocolSettings): boolean {
+  const headers = request.headers;
   const cors = web.cors;
-  if (cors && cors.isPreflight(ex.method, headers)) {
+  if (cors && cors.isPreflight(request.method, headers)) {
     const answer = cors.preflight(headers);
-    ex.respond(answer.status, { ...answer.headers, "content-length": "0" }, true);
+    request.respond(answer.status, { ...answer.headers, "content-length": "0" }, true);
     return true;
   }
+  const ex = cors ? withResponseHeaders(request, cors.responseHeaders(headers)) : request;
   const rawType = headers["content-type"];
   const contentType = typeof rawType === "string" ? mediaType(rawType) : "";
   if (web.grpcWeb && contentType.startsWith("application/grpc-web")) {
-    return grpcWeb(ex, d, web, contentType, rawType as string);
+    return grpcWeb(ex, d, contentType, rawType as string);
   }
   if (!web.connect) return false;
-  if (ex.method === "GET") return connectGet(ex, d, web);
+  if (ex.method === "GET") return connectGet(ex, d);
   if (ex.method !== "POST") return false;
-  if (contentType.startsWith("application/connect+")) return connect(ex, d, web, contentType.slice(20), true);
-  if (contentType.startsWith("application/")) return connect(ex, d, web, contentType.slice(12), false);
+  if (contentType.startsWith("application/connect+")) return connect(ex, d, contentType.slice(20), true);
+  if (contentType.startsWith("application/")) return connect(ex, d, contentType.slice(12), false);
   return false;
 }
 
-function grpcWeb(ex: HttpExchange, d: DispatchSettings, web: WebProtocolSettings, contentType: string, rawType: string): boolean {
+function grpcWeb(ex: HttpExchange, d: DispatchSettings, contentType: string, rawType: string): boolean {
   const m = /^application\/grpc-web(-text)?(?:\+([a-z0-9._-]+))?$/.exec(contentType);
   if (!m) return false;
   if (ex.method !== "POST") {
@@ -67,7 +71,7 @@ function grpcWeb(ex: HttpExchange, d: DispatchSettings, web: WebProtocolSettings
   const wire = new GrpcWebServerWire(
     ex,
     rawType,
-    wireInit(d, web, ex, codec, timeoutMs, encoding === "identity" ? undefined : encoding, header(ex, "grpc-accept-encoding") ?? "", m[1] !== undefined),
+    wireInit(d, codec, timeoutMs, encoding === "identity" ? undefined : encoding, header(ex, "grpc-accept-encoding") ?? "", m[1] !== undefined),
     { acceptEncodingHeader: d.call.acceptEncodingHeader },
   );
   if (timeout !== undefined && timeoutMs === undefined) return fail(wire, Code.INTERNAL, `malformed grpc-timeout "${timeout}"`);
@@ -76,7 +80,7 @@ function grpcWeb(ex: HttpExchange, d: DispatchSettings, web: WebProtocolSettings
   return start(wire, entry, d);
 }
 
-function connect(ex: HttpExchange, d: DispatchSettings, web: WebProtocolSettings, subtype: string, streaming: boolean): boolean {
+function connect(ex: HttpExchange, d: DispatchSettings, subtype: string, streaming: boolean): boolean {
   const codec = d.codecs.get(subtype);
   const entry = d.router.find(ex.path);
   if (!codec) {
@@ -94,7 +98,7 @@ function connect(ex: HttpExchange, d: DispatchSettings, web: WebProtocolSettings
   const accept = header(ex, streaming ? "connect-accept-encoding" : "accept-encoding") ?? "";
   const timeout = header(ex, "connect-timeout-ms");
   const timeoutMs = parseConnectTimeout(timeout);
-  const init = wireInit(d, web, ex, codec, timeoutMs, encoding === "identity" ? undefined : encoding, accept, false);
+  const init = wireInit(d, codec, timeoutMs, encoding === "identity" ? undefined : encoding, accept, false);
   const wire: ExchangeServerWire = streaming ? new ConnectStreamServerWire(ex, contentType, init) : new ConnectUnaryServerWire(ex, contentType, init);
   if (!entry) return fail(wire, Code.UNIMPLEMENTED, d.router.explainMissing(ex.path));
   const version = header(ex, "connect-protocol-version");
@@ -111,18 +115,17 @@ function connect(ex: HttpExchange, d: DispatchSettings, web: WebProtocolSettings
 }
 
 /** A Connect unary GET (`?encoding=json&message=…&base64=1&compression=gzip&connect=v1`), for side-effect-free methods. */
-function connectGet(ex: HttpExchange, d: DispatchSettings, web: WebProtocolSettings): boolean {
+function connectGet(ex: HttpExchange, d: DispatchSettings): boolean {
   const entry = d.router.find(ex.path);
   if (!entry) {
     // A GET for a method this server does not have is answered as Connect when it is one.
     if (!methodPath.test(ex.path) || !/(?:^|&)encoding=/.test(ex.query)) return false;
     const codec = d.codecs.get(new URLSearchParams(ex.query).get("encoding") ?? "") ?? protoCodec;
-    const wire = new ConnectUnaryServerWire(ex, `application/${codec.name}`, wireInit(d, web, ex, codec, undefined, undefined, "", false), new Uint8Array(0));
+    const wire = new ConnectUnaryServerWire(ex, `application/${codec.name}`, wireInit(d, codec, undefined, undefined, "", false), new Uint8Array(0));
     return fail(wire, Code.UNIMPLEMENTED, d.router.explainMissing(ex.path));
   }
-  const responseHeaders = web.cors ? web.cors.responseHeaders(ex.headers) : noHeaders;
   if (entry.method.methodKind !== "unary" || entry.method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS) {
-    ex.respond(405, { ...responseHeaders, allow: "POST", "content-length": "0" }, true);
+    ex.respond(405, { allow: "POST", "content-length": "0" }, true);
     return true;
   }
   const q = new URLSearchParams(ex.query);
@@ -135,7 +138,7 @@ function connectGet(ex: HttpExchange, d: DispatchSettings, web: WebProtocolSetti
   const compression = q.get("compression");
   const timeout = header(ex, "connect-timeout-ms");
   const timeoutMs = parseConnectTimeout(timeout);
-  const init = wireInit(d, web, ex, codec, timeoutMs, compression === null || compression === "identity" ? undefined : compression, header(ex, "accept-encoding") ?? "", false);
+  const init = wireInit(d, codec, timeoutMs, compression === null || compression === "identity" ? undefined : compression, header(ex, "accept-encoding") ?? "", false);
   const raw = q.get("message") ?? "";
   const message = q.get("base64") === "1" ? decodeBase64(raw) : new TextEncoder().encode(raw);
   const wire = new ConnectUnaryServerWire(ex, `application/${codec.name}`, init, message ?? new Uint8Array(0));
@@ -158,8 +161,6 @@ function fail(wire: ExchangeServerWire, code: Code, message: string): boolean {
 
 function wireInit(
   d: DispatchSettings,
-  web: WebProtocolSettings,
-  ex: HttpExchange,
   codec: Codec,
   timeoutMs: number | undefined,
   requestEncoding: string | undefined,
@@ -172,20 +173,12 @@ function wireInit(
     requestEncoding,
     acceptEncoding,
     maxReceiveBytes: d.call.maxReceiveBytes,
-    responseHeaders: web.cors ? web.cors.responseHeaders(ex.headers) : noHeaders,
     text,
   };
 }
 
-/** `connect-timeout-ms`: at most 10 digits; undefined when absent or malformed. */
-function parseConnectTimeout(value: string | undefined): number | undefined {
-  return value !== undefined && /^\d{1,10}$/.test(value) ? Number(value) : undefined;
-}
-
 /** What a gRPC method's path looks like: `/package.Service/Method`. */
 const methodPath = /^\/[^/]+\.[^/]+\/[^/]+$/;
-
-const noHeaders: Readonly<Record<string, string>> = Object.freeze({});
 
 function header(ex: HttpExchange, name: string): string | undefined {
   const v = ex.headers[name];
@@ -201,9 +194,5 @@ function mediaType(contentType: string): string {
 function refuse(ex: HttpExchange, status: number, message: string, extra: Record<string, string> = {}): void {
   const body = Buffer.from(message + "\n");
   ex.respond(status, { ...extra, "content-type": "text/plain; charset=utf-8", "content-length": String(body.byteLength) });
-  try {
-    ex.out.end(body);
-  } catch {
-    // Gone.
-  }
+  ex.end(body);
 }

@@ -32,6 +32,7 @@ export {
   HelpSchema,
   Help_LinkSchema,
   LocalizedMessageSchema,
+  file_google_rpc_error_details,
 } from "./gen/google/rpc/error_details_pb.js";
 export type {
   ErrorInfo,

@@ -2,7 +2,8 @@ import { create, createRegistry, toJson, toJsonString, type DescField, type Desc
 import type { Codec } from "../codec/codec.js";
 import type { RpcError } from "../status/rpc-error.js";
 import { StatusSchema } from "../status/gen/google/rpc/status_pb.js";
-import { file_google_rpc_error_details } from "../status/gen/google/rpc/error_details_pb.js";
+import { file_google_rpc_error_details } from "../status/error-details.js";
+import { encodeBase64 } from "../internal/base64.js";
 import type { HttpBinding } from "./http-rule.js";
 import { decodeRequest } from "./request-mapping.js";
 
@@ -65,7 +66,7 @@ export function errorJson(error: RpcError, registry: Registry): JsonValue {
           return JSON.parse(toJsonString(StatusSchema, create(StatusSchema, { details: [{ typeUrl: typeUrlPrefix + d.type, value: d.value }] }), { registry }))
             .details[0] as JsonValue;
         } catch {
-          return { "@type": typeUrlPrefix + d.type, value: Buffer.from(d.value).toString("base64") };
+          return { "@type": typeUrlPrefix + d.type, value: encodeBase64(d.value) };
         }
       }),
     };

@@ -45,15 +45,3 @@ export function restRequestMetadata(headers: IncomingHttpHeaders): Metadata {
   return metadataFromHeaders(pass);
 }
 
-/**
- * Response metadata as HTTP headers, the way grpc-gateway writes them:
- * header metadata as `Grpc-Metadata-<key>`, trailer metadata as
- * `Grpc-Trailer-<key>` (a REST client has no HTTP/2 trailers to read), so
- * that a handler's metadata can never pose as an HTTP header of its own.
- */
-export function writeResponseMetadata(out: ResponseHeaders, md: Metadata | undefined, prefix: "grpc-metadata-" | "grpc-trailer-"): void {
-  if (!md) return;
-  const tmp: ResponseHeaders = {};
-  md.writeTo(tmp);
-  for (const key in tmp) out[prefix + key] = tmp[key]!;
-}

@@ -20,13 +20,11 @@ function exchange(body: PassThrough): HttpExchange {
     out,
     peer: "127.0.0.1:1",
     tls: undefined,
-    headersSent: false,
     closed: false,
     respond() {},
     write: () => true,
     end() {},
     onClose() {},
-    abort() {},
   };
 }
 

@@ -10,7 +10,8 @@ import { httpStatusFromCode } from "../status/http-status.js";
 import { errorJson } from "./rest-codec.js";
 import type { HttpExchange } from "../internal/transport/http-exchange.js";
 import type { ResponseHeaders } from "./rest-metadata.js";
-import { restRequestMetadata, writeResponseMetadata } from "./rest-metadata.js";
+import { restRequestMetadata } from "./rest-metadata.js";
+import { writePrefixedMetadata } from "../internal/prefixed-metadata.js";
 
 /** What every REST wire of a server shares. */
 export interface RestWireSettings {
@@ -221,9 +222,11 @@ export class RestServerWire implements ServerWire {
   #respond(status: number, contentType: string, header: Metadata | undefined, trailer: Metadata | undefined, errorMetadata?: Metadata, length?: number): void {
     const h: ResponseHeaders = { "content-type": contentType };
     if (length !== undefined) h["content-length"] = String(length);
-    writeResponseMetadata(h, header, "grpc-metadata-");
-    writeResponseMetadata(h, trailer, "grpc-trailer-");
-    if (errorMetadata) writeResponseMetadata(h, errorMetadata, "grpc-trailer-");
+    // As grpc-gateway writes them: a REST client has no HTTP/2 trailers to read, and a
+    // handler's metadata can never pose as an HTTP header of its own.
+    writePrefixedMetadata(h, header, "grpc-metadata-");
+    writePrefixedMetadata(h, trailer, "grpc-trailer-");
+    writePrefixedMetadata(h, errorMetadata, "grpc-trailer-");
     this.#exchange.respond(status, h);
   }
 }

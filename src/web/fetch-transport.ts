@@ -7,6 +7,7 @@ import { ClientCall, refusedBeforeStart } from "../client/client-call.js";
 import type { Transport } from "../client/transport.js";
 import type { CallFn, Interceptor } from "../interceptor.js";
 import { encodeTimeout } from "../internal/grpc-timeout.js";
+import { encodeConnectTimeout } from "../internal/web/connect-timeout.js";
 import { checkByteLimit, defaultMaxReceiveBytes, unlimitedBytes } from "../internal/limits.js";
 import { serializeMessage } from "../internal/message-codec.js";
 import { FetchClientWire } from "../internal/transport/fetch-client-wire.js";
@@ -84,7 +85,7 @@ export function createFetchTransport(protocol: "grpc-web" | "connect", options: 
     } else {
       headers["content-type"] = unary ? `application/${codec.name}` : `application/connect+${codec.name}`;
       headers["connect-protocol-version"] = "1";
-      if (deadline !== undefined) headers["connect-timeout-ms"] = String(Math.max(0, Math.ceil(deadline - Date.now())));
+      if (deadline !== undefined) headers["connect-timeout-ms"] = encodeConnectTimeout(deadline);
     }
     const get = useHttpGet && unary && isSideEffectFree(method);
     const wire = new FetchClientWire(

@@ -173,7 +173,16 @@ describe("tsgrpc against the example server (reflection)", { timeout: 60_000 }, 
     const cmd = await cli(["nope"]);
     assert.match(cmd.err, /unknown command "nope"/);
     const addr = await cli(["list", "ftp://x:1"]);
-    assert.match(addr.err, /unsupported scheme/);
+    assert.equal(addr.code, 64);
+    assert.match(addr.err, /"ftp:\/\/x:1" is not a host name\nhint: give host:port/);
+  });
+
+  test("targets as channels name them: dns:, ipv4:, ipv6:, http://", async () => {
+    const port = target.slice(target.lastIndexOf(":") + 1);
+    for (const t of [`dns:///127.0.0.1:${port}`, `dns:localhost:${port}`, `ipv4:127.0.0.1:${port},127.0.0.1:${port}`, `http://127.0.0.1:${port}`]) {
+      const res = await cli(["health", t]);
+      assert.deepEqual([res.code, res.out, res.err], [0, "SERVING\n", ""], t);
+    }
   });
 
   test("health: exit codes for SERVING, NOT_SERVING and unknown services", async () => {

@@ -61,15 +61,15 @@ test("reflection answers every request kind, v1 and v1alpha, with transitive imp
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
       ]);
-      // The file first, then everything it imports, transitively.
+      // The file first, then everything it imports, transitively, each after its own imports.
       assert.deepEqual(names(res[1]!.messageResponse.value), [
         "reflect/test/v1/events.proto",
-        "google/api/annotations.proto",
         "google/api/http.proto",
         "google/protobuf/descriptor.proto",
+        "google/api/annotations.proto",
         "google/protobuf/timestamp.proto",
-        "reflect/test/v1/more.proto",
         "reflect/test/v1/base.proto",
+        "reflect/test/v1/more.proto",
       ]);
       const events = fromBinary(FileDescriptorProtoSchema, res[1]!.messageResponse.value.fileDescriptorProto[0]);
       assert.deepEqual(events.dependency, ["google/api/annotations.proto", "google/protobuf/descriptor.proto", "google/protobuf/timestamp.proto", "reflect/test/v1/more.proto"]);

@@ -8,7 +8,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import { gzipSync } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { createServer, type Server } from "../../src/index.js";
+import { createServer, type HandlerContext, type Server } from "../../src/index.js";
 import { Base64StreamDecoder } from "../../src/internal/web/base64-stream.js";
 import { EchoRequestSchema, EchoResponseSchema, EchoService } from "../gen/tsgrpc/test/v1/echo_pb.js";
 import { GetUserRequestSchema, GetUserResponseSchema, UserService } from "../../examples/users/gen/users/v1/users_pb.js";
@@ -168,6 +168,29 @@ describe("gRPC-Web and Connect on the wire", () => {
     assert.equal(other.headers.vary, "Origin");
   });
 
+  test("CORS: refusals of the web dispatch (405, 415) and errors carry the CORS headers too", async () => {
+    const origin = { origin: "http://good.example" };
+    const answers = {
+      "grpc-web GET": await http1(port, "GET", echoPath, { ...origin, "content-type": "application/grpc-web" }),
+      "grpc-web unknown codec": await http1(port, "POST", echoPath, { ...origin, "content-type": "application/grpc-web+thrift" }, [frame(request)]),
+      "Connect GET, side effects": await http1(port, "GET", `${echoPath}?encoding=json&message={}`, origin),
+      "Connect GET, no encoding": await http1(port, "GET", `${getUserPath}?message={}`, origin),
+      "Connect unknown codec": await http1(port, "POST", echoPath, { ...origin, "content-type": "application/thrift" }, [Buffer.from("x")]),
+      "Connect error": await http1(port, "POST", "/tsgrpc.test.v1.EchoService/Nope", { ...origin, "content-type": "application/json" }, [Buffer.from("{}")]),
+    };
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(answers).map(([k, r]) => [k, [r.status, r.headers["access-control-allow-origin"], r.headers.vary]])),
+      {
+        "grpc-web GET": [405, "http://good.example", "Origin"],
+        "grpc-web unknown codec": [415, "http://good.example", "Origin"],
+        "Connect GET, side effects": [405, "http://good.example", "Origin"],
+        "Connect GET, no encoding": [415, "http://good.example", "Origin"],
+        "Connect unknown codec": [415, "http://good.example", "Origin"],
+        "Connect error": [501, "http://good.example", "Origin"],
+      },
+    );
+  });
+
   test("Connect GET: JSON in the query, base64 binary with gzip, and only for side-effect-free methods", async () => {
     const json = await http1(port, "GET", `${getUserPath}?connect=v1&encoding=json&message=${encodeURIComponent('{"id":"0002"}')}`, {});
     assert.equal(json.status, 200);
@@ -291,6 +314,36 @@ test("hostile bodies get a status, and the server stays up", async () => {
     assert.equal(unknownEncoding.status, 501);
     const ok = await http1(port, "POST", echoPath, { "content-type": "application/json" }, [Buffer.from("{}")]);
     assert.equal(ok.status, 200);
+  } finally {
+    await server.close({ graceMs: 100 });
+  }
+});
+
+test("request metadata over gRPC-Web and Connect: the call's own headers, without the protocol's, HTTP's or the browser's", async () => {
+  const seen: string[][] = [];
+  const record = (ctx: HandlerContext) => seen.push([...ctx.metadata.keys()].sort());
+  const server = createServer({ cors: { allowedOrigins: "*" } }).service(EchoService, {
+    ...echoService(),
+    unary(req, ctx) {
+      record(ctx);
+      return { payload: req.payload };
+    },
+    async *serverStream(req, ctx) {
+      record(ctx);
+      yield { payload: req.payload };
+    },
+  });
+  const request = toBinary(EchoRequestSchema, create(EchoRequestSchema, { payload: new Uint8Array([1]) }));
+  const { port } = await server.listen("127.0.0.1:0");
+  const browser = { origin: "http://app.example", referer: "http://app.example/page", "sec-fetch-mode": "cors", accept: "*/*", "accept-encoding": "gzip", "x-app": "1" };
+  try {
+    const web = await http1(port, "POST", echoPath, { ...browser, "content-type": "application/grpc-web", "x-grpc-web": "1" }, [frame(request)]);
+    assert.equal(web.headers["grpc-status"] ?? "0", "0");
+    const unary = await http1(port, "POST", echoPath, { ...browser, "content-type": "application/json", "connect-protocol-version": "1", "connect-timeout-ms": "5000" }, [Buffer.from("{}")]);
+    assert.equal(unary.status, 200);
+    const stream = await http1(port, "POST", streamPath, { ...browser, "content-type": "application/connect+json", "connect-accept-encoding": "gzip" }, [frame(Buffer.from("{}"))]);
+    assert.deepEqual(frames(stream.body).map((f) => f.flags), [0, 2]);
+    assert.deepEqual(seen, [["x-app"], ["x-app"], ["x-app"]]);
   } finally {
     await server.close({ graceMs: 100 });
   }

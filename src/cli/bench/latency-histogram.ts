@@ -19,15 +19,9 @@ export class LatencyHistogram {
   max = 0;
   sum = 0;
 
-  /** The histogram as plain data, to send to another thread (`LatencyHistogram.from`). */
+  /** The histogram as plain data, to send to another thread (which `add`s it to its own). */
   toData(): HistogramData {
     return { counts: this.#counts, count: this.count, min: this.min, max: this.max, sum: this.sum };
-  }
-
-  static from(data: HistogramData): LatencyHistogram {
-    const h = new LatencyHistogram();
-    h.add(data);
-    return h;
   }
 
   /** Adds the calls of another histogram (from another worker thread) to this one. */

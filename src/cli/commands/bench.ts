@@ -1,8 +1,9 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { toBinary, type DescFile } from "@bufbuild/protobuf";
+import { toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { RpcError, type Code } from "../../index.js";
+import { descFilesImportsFirst } from "../../internal/imports-first.js";
 import { CliError } from "../cli-error.js";
 import { withSession, type CommandContext } from "../command-context.js";
 import { parseCount, parseDurationMs } from "../options.js";
@@ -51,7 +52,7 @@ export async function benchCommand(ctx: CommandContext): Promise<number> {
     const base: Omit<BenchJob, "connections" | "plan"> = {
       target: ctx.args[0]!,
       flags,
-      files: filesOf(method.parent.file).map((f) => toBinary(FileDescriptorProtoSchema, f.proto)),
+      files: descFilesImportsFirst([method.parent.file]).map((f) => toBinary(FileDescriptorProtoSchema, f.proto)),
       service: method.parent.typeName,
       method: method.name,
       requests,
@@ -87,14 +88,6 @@ function share(amount: number, n: number, i: number): number {
 }
 
 /** `file` and everything it imports, imports first. */
-function filesOf(file: DescFile, out: DescFile[] = [], seen = new Set<string>()): DescFile[] {
-  if (seen.has(file.proto.name)) return out;
-  seen.add(file.proto.name);
-  for (const dep of file.dependencies) filesOf(dep, out, seen);
-  out.push(file);
-  return out;
-}
-
 type WorkerMessage =
   | { kind: "progress"; done: number; errors: number }
   | { kind: "done"; histogram: HistogramData; elapsedMs: number; statuses: [string, number][]; errors: [string, number][] }

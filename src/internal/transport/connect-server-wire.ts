@@ -1,4 +1,5 @@
-import { Metadata, metadataFromHeaders } from "../../metadata/metadata.js";
+import { Metadata } from "../../metadata/metadata.js";
+import { writePrefixedMetadata } from "../prefixed-metadata.js";
 import { Code } from "../../status/code.js";
 import { RpcError } from "../../status/rpc-error.js";
 import { connectErrorJson } from "../web/connect-status.js";
@@ -28,14 +29,6 @@ const protocolHeaders = new Set([
   "connect-accept-encoding",
 ]);
 
-function connectMetadata(exchange: HttpExchange): Metadata {
-  const md = metadataFromHeaders(exchange.headers as Headers);
-  for (const key of md.keys()) {
-    if (protocolHeaders.has(key) || key.startsWith("access-control-") || key.startsWith("sec-")) md.delete(key);
-  }
-  return md;
-}
-
 /**
  * A Connect unary call (connectrpc.com/docs/protocol, "Unary"): the request
  * body is the bare message (or, for GET, the `message` query parameter),
@@ -60,7 +53,7 @@ export class ConnectUnaryServerWire extends ExchangeServerWire {
   }
 
   requestMetadata(): Metadata {
-    return connectMetadata(this.exchange);
+    return this.metadataWithout(protocolHeaders);
   }
 
   override start(sink: ServerWireSink, streaming: boolean): void {
@@ -118,17 +111,13 @@ export class ConnectUnaryServerWire extends ExchangeServerWire {
     }
     if (this.finished) return;
     this.markFinished();
-    const h: Headers = { ...this.init.responseHeaders, "content-type": this.#contentType };
+    const h: Headers = { "content-type": this.#contentType };
     if (lastCompressed && this.#encoding) h["content-encoding"] = this.#encoding;
     h["content-length"] = String(last.byteLength);
     this.#header?.writeTo(h);
-    if (trailer) writePrefixed(h, trailer);
+    writePrefixedMetadata(h, trailer, "trailer-");
     this.exchange.respond(200, h);
-    try {
-      this.exchange.out.end(last);
-    } catch {
-      // The client went away.
-    }
+    this.exchange.end(last);
   }
 
   finishWithoutResponse(status: RpcError | null, header: Metadata | undefined, trailer: Metadata | undefined): void {
@@ -136,16 +125,12 @@ export class ConnectUnaryServerWire extends ExchangeServerWire {
     this.markFinished();
     const error = status ?? new RpcError(Code.INTERNAL, "the call ended without a response message");
     const body = Buffer.from(JSON.stringify(connectErrorJson(error.code, error.rawMessage, error.details)));
-    const h: Headers = { ...this.init.responseHeaders, "content-type": "application/json", "content-length": String(body.byteLength) };
+    const h: Headers = { "content-type": "application/json", "content-length": String(body.byteLength) };
     header?.writeTo(h);
     error.metadata.writeTo(h);
-    if (trailer) writePrefixed(h, trailer);
+    writePrefixedMetadata(h, trailer, "trailer-");
     this.exchange.respond(httpStatusFromCode(error.code), h);
-    try {
-      this.exchange.out.end(body);
-    } catch {
-      // The client went away.
-    }
+    this.exchange.end(body);
   }
 }
 
@@ -165,7 +150,7 @@ export class ConnectStreamServerWire extends ExchangeServerWire {
   }
 
   requestMetadata(): Metadata {
-    return connectMetadata(this.exchange);
+    return this.metadataWithout(protocolHeaders);
   }
 
   sendHeader(header: Metadata | undefined, encoding: string | undefined): void {
@@ -175,18 +160,14 @@ export class ConnectStreamServerWire extends ExchangeServerWire {
   #respond(header: Metadata | undefined, encoding: string | undefined): void {
     if (this.#headersSent) return;
     this.#headersSent = true;
-    const h: Headers = { ...this.init.responseHeaders, "content-type": this.#contentType };
+    const h: Headers = { "content-type": this.#contentType };
     if (encoding) h["connect-content-encoding"] = encoding;
     header?.writeTo(h);
     this.exchange.respond(200, h);
   }
 
   finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array, lastCompressed?: boolean): void {
-    if (this.finished) return;
-    this.markFinished();
-    if (this.exchange.closed) return;
-    if (last) this.writeFrame(last, lastCompressed ? 1 : 0, false);
-    this.writeFrame(endStreamMessage(status, trailer), flagEndStream, true);
+    this.endStream(last, lastCompressed, () => ({ payload: endStreamMessage(status, trailer), flags: flagEndStream }));
   }
 
   finishWithoutResponse(status: RpcError | null, header: Metadata | undefined, trailer: Metadata | undefined): void {
@@ -196,24 +177,20 @@ export class ConnectStreamServerWire extends ExchangeServerWire {
   }
 }
 
-/** Connect's end-of-stream message: `{"error": …, "metadata": {key: [values]}}`. */
+/** Connect's end-of-stream message: `{"error": …, "metadata": {key: [values]}}`, the trailers then the error's own metadata. */
 export function endStreamMessage(status: RpcError | null, trailer: Metadata | undefined): Uint8Array {
-  const json: Record<string, unknown> = {};
+  const json: { error?: unknown; metadata?: Headers } = {};
   if (status) json.error = connectErrorJson(status.code, status.rawMessage, status.details);
-  const md = new Metadata(trailer);
-  if (status) md.merge(status.metadata);
-  if (md.size > 0) {
+  // Copied only when both have entries.
+  const extra = status && status.metadata.size > 0 ? status.metadata : undefined;
+  const md = extra && trailer && trailer.size > 0 ? new Metadata(trailer).merge(extra) : (extra ?? trailer);
+  if (md && md.size > 0) {
     const h: Headers = {};
     md.writeTo(h);
-    json.metadata = Object.fromEntries(Object.entries(h).map(([k, v]) => [k, typeof v === "string" ? [v] : v]));
+    for (const k in h) if (typeof h[k] === "string") h[k] = [h[k]];
+    json.metadata = h;
   }
   return Buffer.from(JSON.stringify(json));
-}
-
-function writePrefixed(h: Headers, trailer: Metadata): void {
-  const t: Headers = {};
-  trailer.writeTo(t);
-  for (const k in t) h[`trailer-${k}`] = t[k]!;
 }
 
 function noop(): void {}

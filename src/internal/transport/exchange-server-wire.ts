@@ -1,6 +1,6 @@
 import type { Codec } from "../../codec/codec.js";
 import type { PeerTlsInfo } from "../../credentials/peer-tls.js";
-import type { Metadata } from "../../metadata/metadata.js";
+import { metadataFromHeaders, type Metadata } from "../../metadata/metadata.js";
 import { Code } from "../../status/code.js";
 import { RpcError } from "../../status/rpc-error.js";
 import { EnvelopeReader, encodeEnvelope, flagCompressed, writeEnvelope } from "../envelope.js";
@@ -20,8 +20,6 @@ export interface ExchangeWireInit {
   readonly acceptEncoding: string;
   /** Largest request message, in bytes (before decompression). */
   readonly maxReceiveBytes: number;
-  /** Headers every response carries besides the protocol's own (CORS). */
-  readonly responseHeaders: Readonly<Record<string, string>>;
   /** Base64 bodies both ways (`application/grpc-web-text`). */
   readonly text?: boolean;
 }
@@ -66,6 +64,19 @@ export abstract class ExchangeServerWire implements ServerWire {
   }
 
   abstract requestMetadata(): Metadata;
+
+  /**
+   * The request's headers as metadata, less `protocolHeaders` (the
+   * protocol's own and HTTP's) and what browsers add for CORS and fetch
+   * (`access-control-*`, `sec-*`).
+   */
+  protected metadataWithout(protocolHeaders: ReadonlySet<string>): Metadata {
+    const md = metadataFromHeaders(this.exchange.headers as Record<string, string | string[]>);
+    for (const key of md.keys()) {
+      if (protocolHeaders.has(key) || key.startsWith("access-control-") || key.startsWith("sec-")) md.delete(key);
+    }
+    return md;
+  }
   abstract sendHeader(header: Metadata | undefined, encoding: string | undefined): void;
   abstract finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array, lastCompressed?: boolean): void;
   abstract finishWithoutResponse(status: RpcError | null, header: Metadata | undefined, trailer: Metadata | undefined): void;
@@ -115,6 +126,20 @@ export abstract class ExchangeServerWire implements ServerWire {
       // The client went away: its 'close' ends the call.
       return true;
     }
+  }
+
+  /**
+   * Ends a response of framed messages: the last message if any, then the
+   * protocol's closing frame (gRPC-Web's trailers, Connect's end of stream),
+   * made only when the response is still open.
+   */
+  protected endStream(last: Uint8Array | undefined, lastCompressed: boolean | undefined, closing: () => { payload: Uint8Array; flags: number }): void {
+    if (this.finished) return;
+    this.markFinished();
+    if (this.exchange.closed) return;
+    if (last) this.writeFrame(last, lastCompressed ? flagCompressed : 0, false);
+    const { payload, flags } = closing();
+    this.writeFrame(payload, flags, true);
   }
 
   /** Marks the response complete; nothing more is read or written. */

@@ -1,4 +1,4 @@
-import { metadataFromHeaders, type Metadata } from "../../metadata/metadata.js";
+import type { Metadata } from "../../metadata/metadata.js";
 import type { RpcError } from "../../status/rpc-error.js";
 import { writeStatusTrailers } from "../status-trailers.js";
 import { ExchangeServerWire, type ExchangeWireInit } from "./exchange-server-wire.js";
@@ -36,34 +36,29 @@ export class GrpcWebServerWire extends ExchangeServerWire {
   }
 
   requestMetadata(): Metadata {
-    const md = metadataFromHeaders(this.exchange.headers as Headers);
-    for (const key of protocolHeaders) md.delete(key);
-    for (const key of md.keys()) if (key.startsWith("access-control-") || key.startsWith("sec-")) md.delete(key);
-    return md;
+    return this.metadataWithout(protocolHeaders);
   }
 
   sendHeader(header: Metadata | undefined, encoding: string | undefined): void {
-    const h: Headers = { ...this.init.responseHeaders, "content-type": this.#contentType, "grpc-accept-encoding": this.#settings.acceptEncodingHeader };
+    const h: Headers = { "content-type": this.#contentType, "grpc-accept-encoding": this.#settings.acceptEncodingHeader };
     if (encoding) h["grpc-encoding"] = encoding;
     header?.writeTo(h);
     this.exchange.respond(200, h);
   }
 
   finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array, lastCompressed?: boolean): void {
-    if (this.finished) return;
-    this.markFinished();
-    if (this.exchange.closed) return;
-    if (last) this.writeFrame(last, lastCompressed ? 1 : 0, false);
-    const t: Headers = {};
-    writeStatusTrailers(t, status, trailer);
-    this.writeFrame(trailerBlock(t), flagTrailer, true);
+    this.endStream(last, lastCompressed, () => {
+      const t: Headers = {};
+      writeStatusTrailers(t, status, trailer);
+      return { payload: trailerBlock(t), flags: flagTrailer };
+    });
   }
 
   finishWithoutResponse(status: RpcError | null, header: Metadata | undefined, trailer: Metadata | undefined): void {
     if (this.finished) return;
     this.markFinished();
     // Trailers-only: the status in the response headers, and an empty body.
-    const h: Headers = { ...this.init.responseHeaders, "content-type": this.#contentType, "grpc-accept-encoding": this.#settings.acceptEncodingHeader };
+    const h: Headers = { "content-type": this.#contentType, "grpc-accept-encoding": this.#settings.acceptEncodingHeader };
     header?.writeTo(h);
     writeStatusTrailers(h, status, trailer);
     this.exchange.respond(200, h, true);

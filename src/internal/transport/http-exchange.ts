@@ -27,8 +27,6 @@ export interface HttpExchange {
   readonly body: Readable;
   /** The response body: write it after `respond`. */
   readonly out: Writable;
-  /** Whether the response head is out. */
-  readonly headersSent: boolean;
   /** Whether the exchange is over (response complete, or the connection or stream gone). */
   readonly closed: boolean;
   /** Sends the response head; `end` when there is no body. Does nothing once the exchange is closed. */
@@ -39,8 +37,6 @@ export interface HttpExchange {
   end(chunk?: Uint8Array | string): void;
   /** Calls `fn` once when the exchange closes, complete or not; `complete` tells whether the response was sent in full. */
   onClose(fn: (complete: boolean) => void): void;
-  /** Gives up on the exchange (a reset on HTTP/2, a destroyed connection on HTTP/1.1). */
-  abort(): void;
 }
 
 /** An HTTP/2 stream as an exchange. */
@@ -59,9 +55,6 @@ export function http2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHe
     },
     body: stream,
     out: stream,
-    get headersSent() {
-      return stream.headersSent;
-    },
     get closed() {
       return stream.closed || stream.destroyed;
     },
@@ -89,9 +82,6 @@ export function http2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHe
     onClose(fn) {
       stream.once("close", () => fn(stream.writableFinished && !stream.rstCode));
     },
-    abort() {
-      if (!stream.closed && !stream.destroyed) stream.close(8 /* CANCEL */);
-    },
   };
 }
 
@@ -116,9 +106,6 @@ export function http1Exchange(req: IncomingMessage, res: ServerResponse): HttpEx
     },
     body: req,
     out: res,
-    get headersSent() {
-      return res.headersSent;
-    },
     get closed() {
       return res.writableFinished || res.destroyed || socket.destroyed;
     },
@@ -142,10 +129,6 @@ export function http1Exchange(req: IncomingMessage, res: ServerResponse): HttpEx
     },
     onClose(fn) {
       res.once("close", () => fn(res.writableFinished));
-    },
-    abort() {
-      // HTTP/1.1 has no way to end one response early but to drop the connection.
-      socket.destroy();
     },
   };
 }

@@ -13,6 +13,7 @@ import { Code } from "../status/code.js";
 import type { Detail } from "../status/details.js";
 import { RpcError } from "../status/rpc-error.js";
 import { rejectWithCallerStack } from "../status/caller-stack.js";
+import { streamResponseOf, unaryResponseOf } from "./response-view.js";
 
 /** What a client call needs to know about itself, settled before it starts. */
 export interface ClientCallSettings {
@@ -221,32 +222,8 @@ export class ClientCall implements ClientWireSink, MessageSink {
 
   /** The interceptor chain's view of the response: a stream of messages, or the one message once it arrives. */
   response(streaming: boolean): Promise<UnaryResponse | StreamResponse> {
-    const call = this;
-    if (streaming) {
-      const res: StreamResponse = {
-        stream: true,
-        get header() {
-          return call.header;
-        },
-        get trailer() {
-          return call.trailer;
-        },
-        message: this.messages(),
-      };
-      return Promise.resolve(res);
-    }
-    return this.unaryResult().then(
-      (message): UnaryResponse => ({
-        stream: false,
-        get header() {
-          return call.header;
-        },
-        get trailer() {
-          return call.trailer;
-        },
-        message,
-      }),
-    );
+    if (streaming) return Promise.resolve(streamResponseOf(this, this.messages()));
+    return this.unaryResult().then((message) => unaryResponseOf(this, message));
   }
 
   /** Ends the call with `error` and cancels it on the wire. */
@@ -375,27 +352,13 @@ export class ClientCall implements ClientWireSink, MessageSink {
   #settleUnary(resolve: (m: Message) => void, reject: (e: RpcError) => void): void {
     const status = this.#status!;
     if (status !== null) reject(status);
-    else if (this.#count === 1) resolve(this.#wholeResponse ? (unaryResponse(this, this.#single!) as unknown as Message) : this.#single!);
+    else if (this.#count === 1) resolve(this.#wholeResponse ? (unaryResponseOf(this, this.#single!) as unknown as Message) : this.#single!);
     else if (this.#count === 0) reject(new RpcError(Code.UNIMPLEMENTED, "protocol error: no response message for a unary call"));
     else reject(new RpcError(Code.UNIMPLEMENTED, "protocol error: more than one response message for a unary call"));
   }
 }
 
 const endedMarker: unique symbol = Symbol("ended");
-
-/** A unary response as the interceptor chain sees it (own getters: `{ ...response, message }` keeps the metadata). */
-function unaryResponse(call: ClientCall, message: Message): UnaryResponse {
-  return {
-    stream: false,
-    get header() {
-      return call.header;
-    },
-    get trailer() {
-      return call.trailer;
-    },
-    message,
-  };
-}
 
 function deadlineError(): RpcError {
   return new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded");

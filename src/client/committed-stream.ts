@@ -5,12 +5,13 @@ import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 import { rejectWithCallerStack } from "../status/caller-stack.js";
 import type { ClientCall } from "./client-call.js";
+import { streamResponseOf } from "./response-view.js";
 
 /**
  * The response stream handed to the caller at once, before any attempt is
  * chosen: reading waits for the commit, then reads the chosen attempt.
  */
-export class CommittedStream implements AsyncIterator<Message> {
+export class CommittedStream implements AsyncIterableIterator<Message> {
   readonly #call: { cancel(error: RpcError): void };
   #attempt: ClientCall | undefined;
   #inner: AsyncIterator<Message> | undefined;
@@ -20,17 +21,21 @@ export class CommittedStream implements AsyncIterator<Message> {
 
   constructor(call: { cancel(error: RpcError): void }) {
     this.#call = call;
-    const self = this;
-    this.response = {
-      stream: true,
-      get header() {
-        return self.#attempt?.header ?? new Metadata();
-      },
-      get trailer() {
-        return self.#attempt?.trailer ?? new Metadata();
-      },
-      message: { [Symbol.asyncIterator]: () => this },
-    };
+    this.response = streamResponseOf(this, this);
+  }
+
+  /** The chosen attempt's response headers (empty before one is chosen). */
+  get header(): Metadata {
+    return this.#attempt?.header ?? new Metadata();
+  }
+
+  /** The chosen attempt's trailers (empty before one is chosen). */
+  get trailer(): Metadata {
+    return this.#attempt?.trailer ?? new Metadata();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
   }
 
   attach(attempt: ClientCall): void {

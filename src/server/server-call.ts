@@ -11,6 +11,7 @@ import { maxTimerMs } from "../internal/grpc-timeout.js";
 import type { ServerWire, ServerWireSink } from "../internal/transport/server-wire.js";
 import { CallContext } from "./call-context.js";
 import type { HandlerContext } from "./handler-context.js";
+import { handlerRequestOf } from "./handler-request.js";
 
 /** A registered method: its descriptor and its handler behind the server's interceptors. */
 export interface MethodEntry {
@@ -236,24 +237,7 @@ export class ServerCall implements ServerWireSink, MessageSink {
   }
 
   #invoke(streaming: boolean, message: Message | AsyncIterable<Message>): void {
-    const ctx = this.context;
-    const call = this;
-    const req = {
-      stream: streaming,
-      method: this.method,
-      side: "server",
-      // Getters: the metadata and the AbortController behind them are made only if someone asks.
-      get header() {
-        return call.metadata;
-      },
-      get signal() {
-        return call.signal;
-      },
-      deadline: this.deadline,
-      context: ctx,
-      options: undefined,
-      message,
-    } as UnaryRequest | StreamRequest;
+    const req = handlerRequestOf(this, streaming, message);
     let result: Promise<UnaryResponse | StreamResponse>;
     try {
       result = this.#entry.invoke(req);

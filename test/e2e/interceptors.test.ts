@@ -123,6 +123,44 @@ describe("interceptors", { timeout: 60_000 }, () => {
     assert.deepEqual(await callKind(client, "bidi", "x"), ["x|c|s|S|C", "x|c|s|S|C"]);
   });
 
+  test("a spread copy ({ ...req, message } and { ...res, message }) keeps the metadata and the signal, on both sides", async () => {
+    const seen: string[] = [];
+    const spreadReq: Interceptor = (next) => (req) => next({ ...req, message: req.message } as typeof req);
+    const spreadRes: Interceptor = (next) => async (req) => {
+      const res = await next(req);
+      return { ...res, message: res.message } as typeof res;
+    };
+    const inner: Interceptor = (next) => (req) => {
+      seen.push(`${req.side} ${req.method.name} header=${req.header.get("x-k")} signal=${req.side === "server" ? req.signal instanceof AbortSignal : "-"}`);
+      return next(req);
+    };
+    const outer: Interceptor = (next) => async (req) => {
+      const res = await next(req);
+      seen.push(`${req.side} ${req.method.name} response header=${res.header.get("x-h")} trailer=${res.stream ? "-" : res.trailer.get("x-t")}`);
+      return res;
+    };
+    const server = createServer({ interceptors: [spreadReq, inner] }).service(EchoService, {
+      ...textEcho(),
+      async unary(req, ctx) {
+        ctx.responseHeader.set("x-h", "h");
+        ctx.responseTrailer.set("x-t", "t");
+        return { payload: req.payload };
+      },
+    });
+    const client = createClient(EchoService, await start(server), { interceptors: [outer, spreadRes, spreadReq, inner] });
+    assert.deepEqual(await callKind(client, "unary", "x", { metadata: { "x-k": "v" } }), ["x"]);
+    assert.deepEqual(await callKind(client, "serverStream", "x", { metadata: { "x-k": "v" } }), ["x", "x"]);
+    // A streamed response is handed over before the server sees the call: compare without order.
+    assert.deepEqual(seen.sort(), [
+      "client ServerStream header=v signal=-",
+      "client ServerStream response header=undefined trailer=-",
+      "client Unary header=v signal=-",
+      "client Unary response header=h trailer=t",
+      "server ServerStream header=v signal=true",
+      "server Unary header=v signal=true",
+    ]);
+  });
+
   test("short-circuit: a client interceptor's error never reaches the network; a server interceptor's never reaches the handler", async () => {
     let handlerRuns = 0;
     let serverInterceptorRuns = 0;

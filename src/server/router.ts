@@ -1,4 +1,5 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { handlerStreamResponse, handlerUnaryResponse } from "./handler-response.js";
 import type { CallFn, Interceptor, StreamRequest, UnaryRequest } from "../interceptor.js";
 import { applyInterceptors } from "../interceptor.js";
 import { toMessage } from "../internal/message-codec.js";
@@ -44,7 +45,7 @@ export class Router {
           step = async (req) => {
             const ctx = req.context!;
             const out = await handler(req.message, ctx);
-            return { stream: false, header: ctx.responseHeader, trailer: ctx.responseTrailer, message: toMessage(method.output, out as never) };
+            return handlerUnaryResponse(ctx, toMessage(method.output, out as never));
           };
           break;
         default:
@@ -54,7 +55,7 @@ export class Router {
             if (out === null || typeof out !== "object" || !(Symbol.asyncIterator in out)) {
               return Promise.reject(new TypeError(`${service.typeName}.${method.localName} must return an async iterable`));
             }
-            return Promise.resolve({ stream: true, header: ctx.responseHeader, trailer: ctx.responseTrailer, message: out });
+            return Promise.resolve(handlerStreamResponse(ctx, out));
           };
       }
       this.#methods.set(`/${service.typeName}/${method.name}`, { method, invoke: this.#inCallContext(applyInterceptors(step, interceptors), method.methodKind) });

@@ -50,6 +50,7 @@ export class EnvelopeReader {
 
   push(chunk: Uint8Array, out: Envelope[] = []): Envelope[] {
     if (chunk.byteLength === 0) return out;
+    if (this.#buffered === 0) return this.#pushFresh(chunk, out);
     this.#chunks.push(chunk);
     this.#buffered += chunk.byteLength;
     for (;;) {
@@ -60,6 +61,55 @@ export class EnvelopeReader {
       if (this.#buffered < this.#length) return out;
       out.push({ flags: this.#flags, data: this.#take(this.#length) });
       this.#length = -1;
+    }
+  }
+
+  /**
+   * The common case, nothing buffered: the messages that lie whole in
+   * `chunk` are read in place (views of it), and only a piece left over is
+   * buffered.
+   */
+  #pushFresh(chunk: Uint8Array, out: Envelope[]): Envelope[] {
+    let o = 0;
+    const end = chunk.byteLength;
+    if (this.#length >= 0) {
+      // A message whose prefix came in the last chunk, and none of its body.
+      if (end < this.#length) return this.#keep(chunk, 0, out);
+      out.push({ flags: this.#flags, data: this.#length === 0 ? new Uint8Array(0) : new Uint8Array(chunk.buffer, chunk.byteOffset, this.#length) });
+      o = this.#length;
+      this.#length = -1;
+    }
+    while (end - o >= prefixBytes) {
+      const flags = chunk[o]!;
+      const length = readLength(chunk, o + 1);
+      this.#check(flags, length);
+      if (end - o - prefixBytes < length) {
+        this.#length = length;
+        this.#flags = flags;
+        return this.#keep(chunk, o + prefixBytes, out);
+      }
+      out.push({ flags, data: length === 0 ? new Uint8Array(0) : new Uint8Array(chunk.buffer, chunk.byteOffset + o + prefixBytes, length) });
+      o += prefixBytes + length;
+    }
+    return o === end ? out : this.#keep(chunk, o, out);
+  }
+
+  /** Buffers what is left of `chunk` from `offset` on. */
+  #keep(chunk: Uint8Array, offset: number, out: Envelope[]): Envelope[] {
+    if (offset < chunk.byteLength) {
+      this.#chunks.push(chunk);
+      this.#offset = offset;
+      this.#buffered = chunk.byteLength - offset;
+    }
+    return out;
+  }
+
+  #check(flags: number, length: number): void {
+    if ((flags & ~this.#allowedFlags) !== 0) {
+      throw new RpcError(Code.INTERNAL, `protocol error: invalid message flags 0x${flags.toString(16)}`);
+    }
+    if (length > this.#maxBytes) {
+      throw new RpcError(Code.RESOURCE_EXHAUSTED, `message of ${length} bytes is larger than the limit of ${this.#maxBytes} bytes`);
     }
   }
 
@@ -77,12 +127,7 @@ export class EnvelopeReader {
       flags = prefix[0]!;
       length = readLength(prefix, 1);
     }
-    if ((flags & ~this.#allowedFlags) !== 0) {
-      throw new RpcError(Code.INTERNAL, `protocol error: invalid message flags 0x${flags.toString(16)}`);
-    }
-    if (length > this.#maxBytes) {
-      throw new RpcError(Code.RESOURCE_EXHAUSTED, `message of ${length} bytes is larger than the limit of ${this.#maxBytes} bytes`);
-    }
+    this.#check(flags, length);
     this.#length = length;
     this.#flags = flags;
   }

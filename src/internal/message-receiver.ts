@@ -180,7 +180,7 @@ export class MessageReceiver {
   #stop(error?: RpcError): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#held = [];
+    if (this.#held.length > 0) this.#held = [];
     this.#head = 0;
     this.#heldBytes = 0;
     if (error) this.#sink.fail(error);

@@ -178,7 +178,7 @@ async function hostileServer(scenario: Scenario): Promise<{ port: number; close(
   const server = http2.createServer();
   const live = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => live.add(session));
-  server.on("stream", (stream) => {
+  server.on("stream", (stream: http2.ServerHttp2Stream) => {
     stream.on("error", () => undefined);
     stream.respond({ ":status": 200, "content-type": "application/grpc", ...(gzip ? { "grpc-encoding": "gzip" } : {}) });
     if (gzip) {

@@ -2,6 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
+import { once } from "node:events";
+import http2 from "node:http2";
 import { createChannel, createClient, createServer } from "../../src/index.js";
 import { EchoService } from "./echo-service.js";
 
@@ -64,5 +66,31 @@ test("a client's request stream waits while the handler does not read", { timeou
   release();
   assert.equal((await result).receivedCount, total);
   channel.close();
+  await server.close();
+});
+
+test("a server stream to a peer that reads nothing stops after a few small messages, and the call still ends", { timeout: 30_000 }, async () => {
+  let yielded = 0;
+  const server = createServer().service(EchoService, {
+    async *serverStream(_req, ctx) {
+      while (!ctx.signal.aborted) {
+        yielded++;
+        yield { payload: new Uint8Array(100) };
+      }
+    },
+  });
+  const { port } = await server.listen("127.0.0.1:0");
+  // A stream window of 0: the server can send headers but no message byte.
+  const session = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 0 } });
+  session.on("error", () => {});
+  const stream = session.request({ ":method": "POST", ":path": "/tsgrpc.test.v1.EchoService/ServerStream", "content-type": "application/grpc", te: "trailers" });
+  stream.on("error", () => {});
+  stream.end(Buffer.from([0, 0, 0, 0, 0]));
+  await once(stream, "response");
+  await sleep(300);
+  // One write in flight, a small batch and one held message: not Node's 16 KiB of writes (about 150 of these).
+  assert.ok(yielded > 0 && yielded <= 10, `the handler produced ${yielded} messages for a peer that reads nothing`);
+  stream.close(http2.constants.NGHTTP2_CANCEL);
+  session.close();
   await server.close();
 });

@@ -6,12 +6,12 @@ import { Code } from "../../status/code.js";
 import { RpcError } from "../../status/rpc-error.js";
 import { EnvelopeReader, flagCompressed, writeEnvelope } from "../envelope.js";
 import { writeStatusTrailers } from "../status-trailers.js";
-import { DrainWaiter } from "./drain-waiter.js";
+import { MessageWriter } from "./message-writer.js";
 import { pingPolicyOf, type PingPolicy } from "./keepalive-enforcement.js";
 import type { ServerWire, ServerWireSink } from "./server-wire.js";
 
-/** Bytes of response messages queued on a stream past which each write waits to be flushed. */
-const queuedBytesLimit = 2048;
+/** Most bytes of response messages batched behind the write in flight (see MessageWriter); Buffer's pool serves up to 4 KiB. */
+const batchBytes = 4000;
 
 type Headers = Record<string, string | string[]>;
 
@@ -45,7 +45,7 @@ export class GrpcServerWire implements ServerWire {
   #finished = false;
   /** The trailers, for the stream's 'wantTrailers'. */
   #trailers: Headers | undefined;
-  #drain: DrainWaiter | undefined;
+  #writer: MessageWriter | undefined;
 
   constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, contentType: string, codec: Codec, timeoutMs: number | undefined, settings: GrpcWireSettings) {
     this.#stream = stream;
@@ -108,15 +108,7 @@ export class GrpcServerWire implements ServerWire {
     const stream = this.#stream;
     // DATA going out: PINGs that follow it are fine (BDP probes), whatever the keepalive policy.
     this.#pingPolicy?.responseSent();
-    const flags = compressed ? flagCompressed : 0;
-    // Node buffers up to 16 KiB per stream before write() says stop: hundreds
-    // of small messages for a client that does not read. Past a few KiB, wait
-    // until each message is flushed, so a blocked call holds little memory.
-    if (stream.writableLength >= queuedBytesLimit) {
-      return (this.#drain ??= new DrainWaiter()).flushed((done) => writeEnvelope(stream, payload, flags, false, done));
-    }
-    if (writeEnvelope(stream, payload, flags, false)) return undefined;
-    return (this.#drain ??= new DrainWaiter()).wait(stream);
+    return (this.#writer ??= new MessageWriter(stream, batchBytes)).send(payload, compressed ? flagCompressed : 0);
   }
 
   finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array, lastCompressed?: boolean): void {
@@ -128,7 +120,8 @@ export class GrpcServerWire implements ServerWire {
     const stream = this.#stream;
     if (stream.closed || stream.destroyed) return;
     try {
-      if (last) writeEnvelope(stream, last, lastCompressed ? flagCompressed : 0, true);
+      if (this.#writer) this.#writer.end(last, lastCompressed ? flagCompressed : 0);
+      else if (last) writeEnvelope(stream, last, lastCompressed ? flagCompressed : 0, true);
       else stream.end();
     } catch {
       // The stream closed under us; nothing left to tell the client.
@@ -143,7 +136,6 @@ export class GrpcServerWire implements ServerWire {
 
   #finish(): void {
     this.#finished = true;
-    this.#drain?.release();
   }
 
   /** @internal A DATA chunk of the request. */
@@ -192,6 +184,7 @@ export class GrpcServerWire implements ServerWire {
 
   /** @internal The stream closed: if the response was not complete, the client went away. */
   onClose(): void {
+    this.#writer?.close();
     if (this.#finished) return;
     this.#finish();
     const rst = this.#stream.rstCode;

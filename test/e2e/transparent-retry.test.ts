@@ -318,3 +318,57 @@ test("of two streams on a connection, the one at the last-stream-id is answered 
   }
   await assertNoLeaks();
 });
+
+test("a transparent retry after a GOAWAY is not counted against the retry policy: neither in maxAttempts nor in grpc-previous-rpc-attempts", async () => {
+  // The first connection goes to a server of raw frames that answers the call's first stream with
+  // GOAWAY(0); the next ones to a node:http2 server whose first stream fails UNAVAILABLE and second succeeds.
+  const raw = await startFrameServer((conn) =>
+    conn.onFrame((f) => {
+      if (f.type === FrameType.HEADERS) conn.send(goawayFrame(0, ErrorCode.NO_ERROR));
+    }),
+  );
+  const node = await startRawServer((stream, n) => {
+    if (n === 1) stream.respond({ ":status": 200, "content-type": "application/grpc", "grpc-status": String(Code.UNAVAILABLE) }, { endStream: true });
+    else answer(stream);
+  });
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  const front = net.createServer((socket) => {
+    const upstream = net.connect(++connections === 1 ? raw.port : node.port, "127.0.0.1");
+    for (const s of [socket, upstream]) {
+      sockets.add(s);
+      s.on("error", () => undefined);
+      s.on("close", () => {
+        sockets.delete(s);
+        socket.destroy();
+        upstream.destroy();
+      });
+    }
+    socket.pipe(upstream).pipe(socket);
+  });
+  await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", resolve));
+  const serviceConfig = {
+    methodConfig: [
+      {
+        name: [{ service: EchoService.typeName }],
+        retryPolicy: { maxAttempts: 2, initialBackoff: "0.01s", maxBackoff: "0.01s", backoffMultiplier: 1, retryableStatusCodes: ["UNAVAILABLE" as const] },
+      },
+    ],
+  };
+  const channel = createChannel(`http://127.0.0.1:${(front.address() as net.AddressInfo).port}`, { serviceConfig });
+  try {
+    await createClient(EchoService, channel).unary({ tag: "t" }, { timeoutMs: 10_000 });
+    assert.equal(connections, 2);
+    assert.deepEqual(
+      node.seen.map((h) => h["grpc-previous-rpc-attempts"]),
+      [undefined, "1"],
+    );
+  } finally {
+    channel.close();
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => front.close(() => resolve()));
+    await raw.close();
+    await node.close();
+  }
+  await assertNoLeaks();
+});

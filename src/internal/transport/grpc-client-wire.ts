@@ -102,13 +102,17 @@ export class GrpcClientWire implements ClientWire {
 
   /**
    * How Node's http2 client reports a stream the server never processed
-   * (checked against raw servers): a REFUSED_STREAM reset, which is also
-   * how nghttp2 closes the streams above the last-stream-id of a GOAWAY
-   * with NO_ERROR; a stream above the last-stream-id of a GOAWAY with an
-   * error code (those close with the session's error); a stream whose
-   * HEADERS were never submitted (no id: the session never connected); and
-   * a stream whose connection was lost before the server's SETTINGS came
-   * (a server sends them before it reads any request).
+   * (checked against raw servers on Node 20, 22, 24 and 26): a
+   * REFUSED_STREAM reset, which is also how nghttp2 closes the streams
+   * above the last-stream-id of a GOAWAY with NO_ERROR; a stream above the
+   * last-stream-id of a GOAWAY with an error code (Node destroys the
+   * session: those close with the session's error and the GOAWAY's code as
+   * rstCode, after the session's 'goaway' event recorded the id); a stream
+   * whose HEADERS were never submitted (no id: the session never
+   * connected); and a stream whose connection was lost before the server's
+   * SETTINGS came (a server sends them before it reads any request).
+   * (A node:http2 server cannot send a last-stream-id of 0: its
+   * `session.goaway(code, 0)` sends the last stream it received.)
    */
   get unprocessed(): boolean {
     return this.#unprocessed;

@@ -107,14 +107,14 @@ test("a stream at or below the last-stream-id was processed: not retried", async
       stream.session!.goaway(http2.constants.NGHTTP2_INTERNAL_ERROR, stream.id!);
     } else answer(stream);
   });
-  await assert.rejects(unaryCall(s.port), (e: unknown) => e instanceof RpcError && e.code === Code.UNAVAILABLE);
+  await assert.rejects(unaryCall(s.port), (e: unknown) => e instanceof RpcError && e.code === Code.UNAVAILABLE && /GOAWAY \(INTERNAL_ERROR\)/.test(e.rawMessage));
   assert.equal(s.seen.length, 1);
   await s.close();
 });
 
 test("with enableRetries: false a refused stream fails the call", async () => {
   const s = await startRawServer((stream, n) => (n === 1 ? stream.close(http2.constants.NGHTTP2_REFUSED_STREAM) : answer(stream)));
-  await assert.rejects(unaryCall(s.port, false), (e: unknown) => e instanceof RpcError && e.code === Code.UNAVAILABLE);
+  await assert.rejects(unaryCall(s.port, false), (e: unknown) => e instanceof RpcError && e.code === Code.UNAVAILABLE && /REFUSED_STREAM/.test(e.rawMessage));
   assert.equal(s.seen.length, 1);
   await s.close();
 });
@@ -194,22 +194,37 @@ async function startCrossingServer(odd: (conn: RawConnection, streamId: number) 
   };
 }
 
-const crossingCodes = [
-  ["NO_ERROR", ErrorCode.NO_ERROR],
-  ["INTERNAL_ERROR", ErrorCode.INTERNAL_ERROR],
-  ["ENHANCE_YOUR_CALM", ErrorCode.ENHANCE_YOUR_CALM],
-] as const;
-
-/** UNAVAILABLE, not the call's deadline: the client knew at once that the stream was never processed. */
-function unavailableAtOnce(e: unknown): boolean {
-  assert.ok(e instanceof RpcError, String(e));
-  assert.equal(Code[e.code], "UNAVAILABLE", e.message);
-  return true;
+/** A GOAWAY frame with debug data. */
+function goawayWithDebugData(lastStreamId: number, errorCode: number, debug: string): Buffer {
+  const frame = goawayFrame(lastStreamId, errorCode);
+  const out = Buffer.concat([frame, Buffer.from(debug, "latin1")]);
+  out.writeUIntBE(8 + Buffer.byteLength(debug, "latin1"), 0, 3);
+  return out;
 }
 
-for (const [name, code] of crossingCodes) {
+const crossingGoaways = [
+  ["NO_ERROR", goawayFrame(0, ErrorCode.NO_ERROR), /the server sent GOAWAY \(NO_ERROR\) before it processed the stream/],
+  ["INTERNAL_ERROR", goawayFrame(0, ErrorCode.INTERNAL_ERROR), /the server sent GOAWAY \(INTERNAL_ERROR\) before it processed the stream/],
+  [
+    "ENHANCE_YOUR_CALM and debug data",
+    goawayWithDebugData(0, ErrorCode.ENHANCE_YOUR_CALM, "overloaded"),
+    /the server sent GOAWAY \(ENHANCE_YOUR_CALM "overloaded"\) before it processed the stream/,
+  ],
+] as const;
+
+/** UNAVAILABLE that says why, not the call's deadline: the client knew at once that the stream was never processed. */
+function unavailableAtOnce(why: RegExp) {
+  return (e: unknown): boolean => {
+    assert.ok(e instanceof RpcError, String(e));
+    assert.equal(Code[e.code], "UNAVAILABLE", e.message);
+    assert.match(e.rawMessage, why);
+    return true;
+  };
+}
+
+for (const [name, goaway, why] of crossingGoaways) {
   test(`a stream above the last-stream-id of a GOAWAY with ${name} was never processed: retried on a new connection`, async () => {
-    const s = await startCrossingServer((conn) => conn.send(goawayFrame(0, code)));
+    const s = await startCrossingServer((conn) => conn.send(goaway));
     const channel = createChannel(`http://127.0.0.1:${s.port}`);
     try {
       await createClient(EchoService, channel).unary({ tag: "t" }, { timeoutMs: 10_000 });
@@ -223,10 +238,10 @@ for (const [name, code] of crossingCodes) {
   });
 
   test(`with enableRetries: false a stream above the last-stream-id of a GOAWAY with ${name} fails UNAVAILABLE, not at its deadline`, async () => {
-    const s = await startCrossingServer((conn) => conn.send(goawayFrame(0, code)));
+    const s = await startCrossingServer((conn) => conn.send(goaway));
     const channel = createChannel(`http://127.0.0.1:${s.port}`, { enableRetries: false });
     try {
-      await assert.rejects(createClient(EchoService, channel).unary({ tag: "t" }, { timeoutMs: 10_000 }), unavailableAtOnce);
+      await assert.rejects(createClient(EchoService, channel).unary({ tag: "t" }, { timeoutMs: 10_000 }), unavailableAtOnce(why));
       assert.equal(s.requests, 1);
     } finally {
       channel.close();

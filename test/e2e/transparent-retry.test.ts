@@ -112,6 +112,17 @@ test("a stream at or below the last-stream-id was processed: not retried", async
   await s.close();
 });
 
+test("node:http2's session.goaway(NO_ERROR, 0) while it holds a stream keeps that stream (Node sends its id as the last-stream-id): the call finishes there", async () => {
+  const s = await startRawServer((stream, n) => {
+    if (n !== 1) return answer(stream);
+    stream.session!.goaway(http2.constants.NGHTTP2_NO_ERROR, 0);
+    setTimeout(() => answer(stream), 20);
+  });
+  await unaryCall(s.port);
+  assert.equal(s.seen.length, 1);
+  await s.close();
+});
+
 test("with enableRetries: false a refused stream fails the call", async () => {
   const s = await startRawServer((stream, n) => (n === 1 ? stream.close(http2.constants.NGHTTP2_REFUSED_STREAM) : answer(stream)));
   await assert.rejects(unaryCall(s.port, false), (e: unknown) => e instanceof RpcError && e.code === Code.UNAVAILABLE && /REFUSED_STREAM/.test(e.rawMessage));

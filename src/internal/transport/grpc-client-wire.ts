@@ -102,13 +102,17 @@ export class GrpcClientWire implements ClientWire {
 
   /**
    * How Node's http2 client reports a stream the server never processed
-   * (checked against raw servers): a REFUSED_STREAM reset, which is also
-   * how nghttp2 closes the streams above the last-stream-id of a GOAWAY
-   * with NO_ERROR; a stream above the last-stream-id of a GOAWAY with an
-   * error code (those close with the session's error); a stream whose
-   * HEADERS were never submitted (no id: the session never connected); and
-   * a stream whose connection was lost before the server's SETTINGS came
-   * (a server sends them before it reads any request).
+   * (checked against raw servers on Node 20, 22, 24 and 26): a
+   * REFUSED_STREAM reset, which is also how nghttp2 closes the streams
+   * above the last-stream-id of a GOAWAY with NO_ERROR; a stream above the
+   * last-stream-id of a GOAWAY with an error code (Node destroys the
+   * session: those close with the session's error and the GOAWAY's code as
+   * rstCode, after the session's 'goaway' event recorded the id); a stream
+   * whose HEADERS were never submitted (no id: the session never
+   * connected); and a stream whose connection was lost before the server's
+   * SETTINGS came (a server sends them before it reads any request).
+   * (A node:http2 server cannot send a last-stream-id of 0: its
+   * `session.goaway(code, 0)` sends the last stream it received.)
    */
   get unprocessed(): boolean {
     return this.#unprocessed;
@@ -121,10 +125,25 @@ export class GrpcClientWire implements ClientWire {
   #classify(rst: number): void {
     const stream = this.#stream;
     const id = stream.id;
-    const watched = (this.#session as WatchedSession | undefined)?.[kWatched];
+    const watched = this.#watch();
     if (rst === constants.NGHTTP2_REFUSED_STREAM || id === undefined || stream.pending) this.#unprocessed = true;
     else if (watched && id > watched.goawayLastStreamId) this.#unprocessed = true;
     else if (watched && watched.settingsSeen === false && connectionLost(this.#session)) this.#unprocessed = true;
+  }
+
+  #watch(): SessionWatch | undefined {
+    return (this.#session as WatchedSession | undefined)?.[kWatched];
+  }
+
+  /** Why the server did not process the stream, if it said so: a GOAWAY below the stream's id, or REFUSED_STREAM. */
+  #refusal(): string | undefined {
+    const watched = this.#watch();
+    const id = this.#stream.id;
+    if (watched?.goaway && id !== undefined && id > watched.goawayLastStreamId) {
+      return `the server sent ${watched.goaway} before it processed the stream`;
+    }
+    if (this.#stream.rstCode === constants.NGHTTP2_REFUSED_STREAM) return "the server refused the stream (REFUSED_STREAM) before processing it";
+    return undefined;
   }
 
   pause(): void {
@@ -211,9 +230,12 @@ export class GrpcClientWire implements ClientWire {
     if (this.#done) return;
     const rst = this.#stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
     this.#classify(rst);
+    const refusal = this.#unprocessed ? this.#refusal() : undefined;
     let error: RpcError;
     if (rst === constants.NGHTTP2_CANCEL && connectionLost(this.#session)) {
       error = new RpcError(Code.UNAVAILABLE, connectionLostMessage(this.#session, this.#headerSeen));
+    } else if (refusal) {
+      error = new RpcError(Code.UNAVAILABLE, refusal);
     } else if (rst !== constants.NGHTTP2_NO_ERROR) {
       error = new RpcError(codeFromRstCode(rst), `stream reset by the server with HTTP/2 error code ${rst}`);
     } else if (this.#reader?.partial) {
@@ -228,12 +250,16 @@ export class GrpcClientWire implements ClientWire {
   onError(e: Error & { code?: string }): void {
     if (this.#done) return;
     this.#classify(this.#stream.rstCode ?? constants.NGHTTP2_NO_ERROR);
-    if (e.code === "ERR_HTTP2_STREAM_ERROR") {
+    const refusal = this.#unprocessed ? this.#refusal() : undefined;
+    if (refusal) {
+      this.#sink!.failed(new RpcError(Code.UNAVAILABLE, refusal, { cause: e }));
+    } else if (e.code === "ERR_HTTP2_STREAM_ERROR") {
       const rst = this.#stream.rstCode ?? constants.NGHTTP2_INTERNAL_ERROR;
       this.#sink!.failed(new RpcError(codeFromRstCode(rst), `stream reset with HTTP/2 error code ${rst}`, { cause: e }));
     } else {
       // Whether the response had begun matters to the caller: only a call with no response yet is safe to retry.
-      const why = describeConnectionError(e);
+      const goaway = e.code === "ERR_HTTP2_SESSION_ERROR" ? this.#watch()?.goaway : undefined;
+      const why = goaway ? `the server closed the connection with ${goaway}` : describeConnectionError(e);
       this.#sink!.failed(new RpcError(Code.UNAVAILABLE, this.#headerSeen ? `the connection failed after the response began: ${why}` : why, { cause: e }));
     }
   }
@@ -249,6 +275,8 @@ const kWatched = Symbol("tsgrpc.sessionWatch");
 interface SessionWatch {
   /** The lowest last-stream-id of the GOAWAYs received. */
   goawayLastStreamId: number;
+  /** The last GOAWAY received, in words: `GOAWAY (ENHANCE_YOUR_CALM "too_many_pings")`. */
+  goaway: string | undefined;
   /** Whether the server's SETTINGS arrived; undefined when unknown (watched only after the session connected). */
   settingsSeen: boolean | undefined;
 }
@@ -258,13 +286,37 @@ type WatchedSession = Http2Session & { [kWatched]?: SessionWatch };
 function watchSession(session: WatchedSession): void {
   if (session[kWatched] !== undefined) return;
   const connecting = (session as Http2Session & { connecting?: boolean }).connecting === true;
-  session[kWatched] = { goawayLastStreamId: Infinity, settingsSeen: connecting ? false : undefined };
+  session[kWatched] = { goawayLastStreamId: Infinity, goaway: undefined, settingsSeen: connecting ? false : undefined };
   session.on("goaway", onGoaway);
   if (connecting) session.once("remoteSettings", onRemoteSettings);
 }
-function onGoaway(this: WatchedSession, _code: number, lastStreamId: number): void {
+function onGoaway(this: WatchedSession, code: number, lastStreamId: number, data?: Buffer): void {
   const w = this[kWatched]!;
   w.goawayLastStreamId = Math.min(w.goawayLastStreamId, lastStreamId);
+  w.goaway = describeGoaway(code, data);
+}
+/** RFC 9113 §7 error codes, by number. */
+const http2ErrorNames = [
+  "NO_ERROR",
+  "PROTOCOL_ERROR",
+  "INTERNAL_ERROR",
+  "FLOW_CONTROL_ERROR",
+  "SETTINGS_TIMEOUT",
+  "STREAM_CLOSED",
+  "FRAME_SIZE_ERROR",
+  "REFUSED_STREAM",
+  "CANCEL",
+  "COMPRESSION_ERROR",
+  "CONNECT_ERROR",
+  "ENHANCE_YOUR_CALM",
+  "INADEQUATE_SECURITY",
+  "HTTP_1_1_REQUIRED",
+];
+/** `GOAWAY (NO_ERROR "max_age")`: the code by name, and the debug data when it is short printable text. */
+function describeGoaway(code: number, data: Buffer | undefined): string {
+  const name = http2ErrorNames[code] ?? `error code ${code}`;
+  const text = data && data.byteLength > 0 && data.byteLength <= 128 ? data.toString("latin1") : "";
+  return /^[\x20-\x7e]+$/.test(text) ? `GOAWAY (${name} ${JSON.stringify(text)})` : `GOAWAY (${name})`;
 }
 function onRemoteSettings(this: WatchedSession): void {
   this[kWatched]!.settingsSeen = true;

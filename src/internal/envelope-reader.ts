@@ -50,7 +50,7 @@ export class EnvelopeReader {
 
   push(chunk: Uint8Array, out: Envelope[] = []): Envelope[] {
     if (chunk.byteLength === 0) return out;
-    if (this.#buffered === 0) return this.#pushFresh(chunk, out);
+    if (this.#buffered === 0) return this.#readInPlace(chunk, 0, out);
     this.#chunks.push(chunk);
     this.#buffered += chunk.byteLength;
     for (;;) {
@@ -61,22 +61,31 @@ export class EnvelopeReader {
       if (this.#buffered < this.#length) return out;
       out.push({ flags: this.#flags, data: this.#take(this.#length) });
       this.#length = -1;
+      if (this.#chunks.length === 1) {
+        // What was buffered is read: the rest of the newest chunk is read in place.
+        const last = this.#chunks.pop()!;
+        const offset = this.#offset;
+        this.#offset = 0;
+        this.#buffered = 0;
+        return this.#readInPlace(last, offset, out);
+      }
+      if (this.#buffered === 0) return out;
     }
   }
 
   /**
-   * The common case, nothing buffered: the messages that lie whole in
-   * `chunk` are read in place (views of it), and only a piece left over is
-   * buffered.
+   * Reads `chunk` from `offset` on, with nothing buffered before it (nearly
+   * always): the messages that lie whole in it are views of it, and only a
+   * piece left over is buffered.
    */
-  #pushFresh(chunk: Uint8Array, out: Envelope[]): Envelope[] {
-    let o = 0;
+  #readInPlace(chunk: Uint8Array, offset: number, out: Envelope[]): Envelope[] {
+    let o = offset;
     const end = chunk.byteLength;
     if (this.#length >= 0) {
       // A message whose prefix came in the last chunk, and none of its body.
-      if (end < this.#length) return this.#keep(chunk, 0, out);
-      out.push({ flags: this.#flags, data: this.#length === 0 ? new Uint8Array(0) : new Uint8Array(chunk.buffer, chunk.byteOffset, this.#length) });
-      o = this.#length;
+      if (end - o < this.#length) return this.#keep(chunk, o, out);
+      out.push({ flags: this.#flags, data: this.#length === 0 ? new Uint8Array(0) : new Uint8Array(chunk.buffer, chunk.byteOffset + o, this.#length) });
+      o += this.#length;
       this.#length = -1;
     }
     while (end - o >= prefixBytes) {

@@ -124,8 +124,8 @@ export class ChannelCall implements RetryingCallOptions, ClientCallSettings, Str
     } catch (e) {
       return Promise.reject(e instanceof RpcError ? e : new RpcError(Code.UNAVAILABLE, (e as Error).message, { cause: e }));
     }
-    // A hedge reports to its own hooks; every other attempt to the retrying call.
-    const settings: ClientCallSettings = hooks === this.attempt ? this : { ...this.#settingsCopy(), attempt: hooks };
+    // Attempts report to the retrying call; hooks of another kind get these settings read through.
+    const settings: ClientCallSettings = hooks === this.attempt ? this : withHooks(this, hooks);
     if ("then" in opened) return opened.then((stream) => new ClientCall(shared.wire(stream, this.#method, this.maxReceiveBytes), settings));
     return new ClientCall(shared.wire(opened, this.#method, this.maxReceiveBytes), settings);
   }
@@ -139,19 +139,11 @@ export class ChannelCall implements RetryingCallOptions, ClientCallSettings, Str
   failed(error: RpcError): void {
     this.attempt?.cancel(error);
   }
+}
 
-  #settingsCopy(): ClientCallSettings {
-    return {
-      output: this.output,
-      codec: this.codec,
-      maxReceiveBytes: this.maxReceiveBytes,
-      receiveHighWaterMarkBytes: this.receiveHighWaterMarkBytes,
-      sendCompression: this.sendCompression,
-      findCompression: this.findCompression,
-      deadline: this.deadline,
-      signal: this.signal,
-      onHeader: this.onHeader,
-      onTrailer: this.onTrailer,
-    };
-  }
+/** This call's settings for an attempt that reports to other hooks: the call's own fields, read through. */
+function withHooks(call: ChannelCall, hooks: AttemptHooks): ClientCallSettings {
+  const settings: { attempt: AttemptHooks | undefined } = Object.create(call);
+  settings.attempt = hooks;
+  return settings as ClientCallSettings;
 }

@@ -1,5 +1,6 @@
 import type { DescMethod, Message } from "@bufbuild/protobuf";
 import type { StreamRequest, UnaryRequest } from "../interceptor.js";
+import { lazyFields } from "../internal/lazy-fields.js";
 import type { Metadata } from "../metadata/metadata.js";
 import type { HandlerContext } from "./handler-context.js";
 
@@ -12,57 +13,11 @@ export interface HandlerRequestSource {
   readonly signal: AbortSignal;
 }
 
-const kSource = Symbol("tsgrpc.requestSource");
-
-/**
- * The request as the interceptor chain and the handler see it. `header` and
- * `signal` are own, enumerable getters, so that an interceptor's
- * `{ ...req, message }` keeps them, and lazy: the metadata and the
- * AbortController behind them (an AbortController costs microseconds) are
- * made only if someone asks. A class whose constructor defines them from
- * shared descriptors: an object literal with accessors costs about ten
- * times as much per call in V8 (Node 20 to 24), a descriptor map with a
- * symbol-keyed literal twice.
- */
-class HandlerRequest {
-  readonly stream: boolean;
-  readonly method: DescMethod;
-  readonly side = "server";
-  readonly deadline: number | undefined;
-  readonly context: HandlerContext;
-  readonly options = undefined;
-  readonly message: Message | AsyncIterable<Message>;
-  readonly [kSource]: HandlerRequestSource;
-
-  constructor(source: HandlerRequestSource, streaming: boolean, message: Message | AsyncIterable<Message>) {
-    this.stream = streaming;
-    this.method = source.method;
-    this.deadline = source.deadline;
-    this.context = source.context;
-    this.message = message;
-    this[kSource] = source;
-    Object.defineProperty(this, "header", headerField);
-    Object.defineProperty(this, "signal", signalField);
-  }
-}
-
-const headerField: PropertyDescriptor = {
-  get(this: HandlerRequest) {
-    return this[kSource].metadata;
-  },
-  enumerable: true,
-  configurable: true,
-};
-
-const signalField: PropertyDescriptor = {
-  get(this: HandlerRequest) {
-    return this[kSource].signal;
-  },
-  enumerable: true,
-  configurable: true,
-};
+/** `header` and `signal`, made only if someone asks (an AbortController costs microseconds). */
+const withMetadataAndSignal = lazyFields<HandlerRequestSource>({ header: (s) => s.metadata, signal: (s) => s.signal });
 
 /** The interceptor chain's view of a server call's request. */
 export function handlerRequestOf(source: HandlerRequestSource, streaming: boolean, message: Message | AsyncIterable<Message>): UnaryRequest | StreamRequest {
-  return new HandlerRequest(source, streaming, message) as unknown as UnaryRequest | StreamRequest;
+  const req = { stream: streaming, method: source.method, side: "server", deadline: source.deadline, context: source.context, options: undefined, message };
+  return withMetadataAndSignal(req, source) as UnaryRequest | StreamRequest;
 }

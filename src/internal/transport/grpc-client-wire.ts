@@ -8,8 +8,11 @@ import { statusFromTrailers } from "../status-trailers.js";
 import { grpcSubtype } from "../grpc-content-type.js";
 import type { ClientWire, ClientWireSink } from "./client-wire.js";
 import { connectionLost, connectionLostMessage, describeConnectionError } from "./connection-error.js";
-import { DrainWaiter } from "./drain-waiter.js";
+import { MessageWriter } from "./message-writer.js";
 import { resetStream } from "./reset-stream.js";
+
+/** Most bytes of request messages batched behind the write in flight (see MessageWriter); Buffer's pool serves up to 4 KiB. */
+const maxBatchBytes = 4000;
 
 /**
  * gRPC over HTTP/2 (gRPC's `doc/PROTOCOL-HTTP2.md`) on one client stream:
@@ -32,7 +35,7 @@ export class GrpcClientWire implements ClientWire {
   #headerSeen = false;
   /** Set once the call has a status: stream events after that are ignored. */
   #done = false;
-  #drain: DrainWaiter | undefined;
+  #writer: MessageWriter | undefined;
   #unprocessed = false;
   #pushback: string | undefined;
 
@@ -72,17 +75,18 @@ export class GrpcClientWire implements ClientWire {
 
   send(payload: Uint8Array, compressed: boolean): Promise<void> | undefined {
     if (this.#done || this.#stream.writableEnded) return undefined;
-    if (writeEnvelope(this.#stream, payload, compressed ? flagCompressed : 0, false)) return undefined;
-    return (this.#drain ??= new DrainWaiter()).wait(this.#stream);
+    return (this.#writer ??= new MessageWriter(this.#stream, maxBatchBytes)).send(payload, compressed ? flagCompressed : 0);
   }
 
   sendLast(payload: Uint8Array, compressed: boolean): void {
     if (this.#done || this.#stream.writableEnded) return;
-    writeEnvelope(this.#stream, payload, compressed ? flagCompressed : 0, true);
+    if (this.#writer) this.#writer.end(payload, compressed ? flagCompressed : 0);
+    else writeEnvelope(this.#stream, payload, compressed ? flagCompressed : 0, true);
   }
 
   closeSend(): void {
-    if (!this.#stream.writableEnded) this.#stream.end();
+    if (this.#writer) this.#writer.end();
+    else if (!this.#stream.writableEnded) this.#stream.end();
   }
 
   get sendClosed(): boolean {
@@ -95,7 +99,7 @@ export class GrpcClientWire implements ClientWire {
 
   finished(): void {
     this.#done = true;
-    this.#drain?.release();
+    this.#writer?.close();
     // The server has spoken: stop sending whatever is left of the request stream.
     if (!this.#stream.writableEnded && !this.#stream.destroyed) this.#stream.close(constants.NGHTTP2_CANCEL);
   }

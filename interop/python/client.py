@@ -374,6 +374,7 @@ def main():
     p.add_argument("--soak_overall_timeout_seconds", type=int, default=30)
     p.add_argument("--concurrent_calls", type=int, default=32)
     p.add_argument("--soak_min_time_ms_between_rpcs", type=int, default=0)
+    p.add_argument("--watch_connectivity", type=parse_bool, nargs="?", const=True, default=False)
     # Channel arguments of the C core, repeatable: --channel_arg=grpc.keepalive_time_ms=1000
     p.add_argument("--channel_arg", type=parse_channel_arg, action="append", default=[])
     args = p.parse_args()
@@ -382,6 +383,10 @@ def main():
     watchdog.daemon = True
     watchdog.start()
     channel = make_channel(args)
+    if args.watch_connectivity:
+        # A connectivity subscriber keeps a thread polling the channel, so that it
+        # reads what the server sends (a GOAWAY) between calls too.
+        channel.subscribe(lambda state: None)
     stub = test_pb2_grpc.TestServiceStub(channel)
     stub.channel = channel
     try:

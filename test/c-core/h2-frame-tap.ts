@@ -18,7 +18,8 @@ export interface TappedFrame {
   readonly flags: number;
   /** When the relay saw it (Date.now()). */
   readonly at: number;
-  /** GOAWAY only: the error code and the debug data. */
+  /** GOAWAY only: the last stream id, the error code and the debug data. */
+  readonly lastStreamId?: number;
   readonly errorCode?: number;
   readonly debug?: string;
 }
@@ -100,7 +101,16 @@ function frameReader(connection: number, from: "client" | "server", skip: number
       const payload = pending.subarray(9, 9 + length);
       const frame: TappedFrame =
         type === frameType.goaway && length >= 8
-          ? { connection, from, type, flags, at: Date.now(), errorCode: payload.readUInt32BE(4), debug: payload.subarray(8).toString("latin1") }
+          ? {
+              connection,
+              from,
+              type,
+              flags,
+              at: Date.now(),
+              lastStreamId: payload.readUInt32BE(0) & 0x7fff_ffff,
+              errorCode: payload.readUInt32BE(4),
+              debug: payload.subarray(8).toString("latin1"),
+            }
           : { connection, from, type, flags, at: Date.now() };
       out.push(frame);
       pending = pending.subarray(9 + length);

@@ -1,8 +1,9 @@
-// Our server's connection management (gRFC A9 max connection age and idle)
-// against a C-core client (Python grpcio running interop/python/client.py's
-// rpc_soak): the client's calls keep working across our GOAWAYs because it
-// reconnects. A relay between the two (h2-frame-tap.ts) sees every GOAWAY on
-// the wire.
+// Our server's connection management (gRFC A8 keepalive enforcement, A9 max
+// connection age and idle) against a C-core client (Python grpcio running
+// interop/python/client.py's rpc_soak): the client's calls keep working across
+// our GOAWAYs because it reconnects, and a client that pings too often is told
+// too_many_pings and slows down. A relay between the two (h2-frame-tap.ts)
+// sees every PING and GOAWAY on the wire.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { ServerOptions } from "../../src/index.js";
@@ -68,5 +69,41 @@ test("maxConnectionIdleMs: a C-core client idle longer than that gets max_idle, 
   assert.ok(idles.length >= 2, `${idles.length} max_idle GOAWAYs in ${tap.connections()} connections`);
   for (const g of idles) assert.equal(g.errorCode, noError);
   assert.ok(tap.connections() >= 3, `${tap.connections()} connections for 4 calls 700 ms apart`);
+  await assertNoLeaks();
+});
+
+test("keepalive enforcement: a C-core client pinging too often gets too_many_pings, doubles its keepalive time, and its calls keep working", { skip: cCoreMissing, timeout: 60_000 }, async () => {
+  // The client pings every second, with or without calls (grpcio 1.51 sends no more than one PING a
+  // second on a connection without data, whatever its keepalive time); we allow one every 1.5 s. The
+  // third strike, about 4 s after a call, draws GOAWAY; at 2 s the pings are fine. Calls come 5 s apart,
+  // never in flight as the GOAWAY closes the connection.
+  const firstTimeMs = 1000;
+  const { result, tap } = await soakThroughTap(
+    { permitKeepaliveTimeMs: 1500, permitKeepaliveWithoutCalls: true },
+    {
+      iterations: 3,
+      betweenMs: 5000,
+      channelArgs: {
+        "grpc.keepalive_time_ms": firstTimeMs,
+        "grpc.keepalive_timeout_ms": 5000,
+        "grpc.keepalive_permit_without_calls": 1,
+        "grpc.http2.max_pings_without_data": 0,
+      },
+    },
+  );
+  assert.ok(result.ok, result.output);
+  const goaways = tap.goaways("server");
+  assert.equal(goaways[0]?.debug, "too_many_pings", `GOAWAYs: ${JSON.stringify(goaways)}`);
+  assert.equal(goaways[0].errorCode, 0xb, "ENHANCE_YOUR_CALM");
+  // The connection's call (stream 1) was taken (Node fills in the last stream processed): the client must not run it again.
+  assert.equal(goaways[0].lastStreamId, 1);
+  assert.ok(goaways.every((g) => g.connection === 1), `the second connection was sent away too: ${JSON.stringify(goaways)}`);
+  // The C core says it understood, and its second connection waits twice as long between PINGs.
+  assert.match(result.output, /ENHANCE_YOUR_CALM.*too_many_pings/);
+  assert.equal(tap.connections(), 2);
+  const at = tap.pings("client", 2).map((p) => p.at);
+  const gaps = at.slice(1).map((t, i) => t - at[i]!);
+  // Keepalive PINGs 2 s apart (a PING right after a response is the C core's BDP probe, not keepalive).
+  assert.ok(gaps.filter((g) => g >= 2 * firstTimeMs - 100).length >= 2, `PINGs ${gaps.join(", ")} ms apart on the second connection`);
   await assertNoLeaks();
 });

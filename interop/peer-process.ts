@@ -56,11 +56,12 @@ function stopChild(child: ChildProcess, graceMs = 2000): Promise<void> {
 /** Starts a server on a free port and waits (at most `timeoutMs`) for its port. */
 export function startServerProcess(
   peer: PeerName,
-  opts: { useTls?: boolean; timeoutMs?: number } = {},
+  opts: { useTls?: boolean; timeoutMs?: number; extraFlags?: string[] } = {},
 ): Promise<ServerProcess> {
   const [cmd, ...args] = SERVER_COMMANDS[peer];
   args.push("--port=0");
   if (opts.useTls) args.push("--use_tls=true");
+  args.push(...(opts.extraFlags ?? []));
   const child = spawn(cmd!, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.setEncoding("utf8").on("data", (s: string) => (out += s));

@@ -8,7 +8,7 @@
  * port). TLS uses the test certificates of `interop/certs.ts`.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { Code, createServer, RpcError, type HandlerContext, type Server } from "../src/index.js";
+import { Code, createServer, RpcError, type HandlerContext, type Server, type ServerOptions } from "../src/index.js";
 import { TestService } from "./gen/grpc/testing/test_pb.js";
 import { PayloadType, type EchoStatus, type ResponseParameters } from "./gen/grpc/testing/messages_pb.js";
 import { createTestCerts } from "./certs.js";
@@ -46,8 +46,8 @@ async function* streamResponses(ctx: HandlerContext, params: readonly ResponsePa
 }
 
 /** Creates a tsgrpc server with the interop TestService registered. */
-export function createInteropServer(): Server {
-  const server = createServer();
+export function createInteropServer(options: ServerOptions = {}): Server {
+  const server = createServer(options);
   server.service(TestService, {
     emptyCall(_req, ctx) {
       echoMetadata(ctx);

@@ -270,6 +270,9 @@ def soak(args, stub, new_channel):
     for i in range(args.soak_iterations):
         if time.monotonic() > deadline:
             break
+        if i > 0 and args.soak_min_time_ms_between_rpcs > 0:
+            time.sleep(max(0.0, next_at - time.monotonic()))
+        next_at = time.monotonic() + args.soak_min_time_ms_between_rpcs / 1000
         channel = make_channel(args) if new_channel else None
         s = test_pb2_grpc.TestServiceStub(channel) if channel else stub
         start = time.monotonic()
@@ -326,7 +329,7 @@ CASES = {
 
 def make_channel(args):
     target = "%s:%d" % (args.server_host, args.server_port)
-    options = []
+    options = list(args.channel_arg)
     if args.server_host_override:
         options += [("grpc.ssl_target_name_override", args.server_host_override),
                     ("grpc.default_authority", args.server_host_override)]
@@ -334,6 +337,17 @@ def make_channel(args):
         root = interop_stubs.read_cert("ca.pem") if args.use_test_ca else None
         return grpc.secure_channel(target, grpc.ssl_channel_credentials(root_certificates=root), options)
     return grpc.insecure_channel(target, options)
+
+
+def parse_channel_arg(v):
+    """NAME=VALUE, a C-core channel argument; VALUE is an integer when it reads as one."""
+    name, sep, value = v.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError("expected NAME=VALUE, got %r" % v)
+    try:
+        return (name, int(value))
+    except ValueError:
+        return (name, value)
 
 
 def parse_bool(v):
@@ -359,12 +373,20 @@ def main():
     p.add_argument("--soak_per_iteration_max_acceptable_latency_ms", type=int, default=1000)
     p.add_argument("--soak_overall_timeout_seconds", type=int, default=30)
     p.add_argument("--concurrent_calls", type=int, default=32)
+    p.add_argument("--soak_min_time_ms_between_rpcs", type=int, default=0)
+    p.add_argument("--watch_connectivity", type=parse_bool, nargs="?", const=True, default=False)
+    # Channel arguments of the C core, repeatable: --channel_arg=grpc.keepalive_time_ms=1000
+    p.add_argument("--channel_arg", type=parse_channel_arg, action="append", default=[])
     args = p.parse_args()
 
     watchdog = threading.Timer(60, lambda: (print("FAIL %s: no result within 60 s" % args.test_case, file=sys.stderr, flush=True), __import__("os")._exit(1)))
     watchdog.daemon = True
     watchdog.start()
     channel = make_channel(args)
+    if args.watch_connectivity:
+        # A connectivity subscriber keeps a thread polling the channel, so that it
+        # reads what the server sends (a GOAWAY) between calls too.
+        channel.subscribe(lambda state: None)
     stub = test_pb2_grpc.TestServiceStub(channel)
     stub.channel = channel
     try:

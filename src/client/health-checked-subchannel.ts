@@ -21,8 +21,10 @@ const watchPath = `/${Health.typeName}/${Health.method.watch.name}`;
  * `healthCheckConfig.serviceName`. The balancer sees READY only while the
  * backend reports SERVING; any other answer is TRANSIENT_FAILURE, so calls
  * go elsewhere. A backend without the health service (UNIMPLEMENTED) is
- * taken as healthy, as in gRPC; a watch that fails otherwise is opened again
- * after a backoff.
+ * taken as healthy, as in gRPC. A watch that ends otherwise (any other
+ * status, OK included) makes the subchannel TRANSIENT_FAILURE until a new
+ * watch, opened at once if the last one brought a message and after an
+ * exponential backoff if not, gets an answer (CONNECTING meanwhile).
  */
 export class HealthCheckedSubchannel implements BalancerSubchannel {
   readonly #inner: Subchannel;
@@ -115,8 +117,9 @@ export class HealthCheckedSubchannel implements BalancerSubchannel {
         "user-agent": this.#userAgent,
       });
     } catch (e) {
-      return this.#watchEnded(abort, e as Error);
+      return this.#watchEnded(abort, false, e as Error);
     }
+    let answered = false;
     const maxReceiveBytes = 64 * 1024;
     const call = new ClientCall(new GrpcClientWire(stream, maxReceiveBytes), {
       output: Health.method.watch.output,
@@ -135,15 +138,15 @@ export class HealthCheckedSubchannel implements BalancerSubchannel {
       .then(async (response) => {
         for await (const m of (response as StreamResponse).message) {
           if (this.#watch !== abort) return;
+          answered = true;
           this.#report((m as HealthCheckResponse).status);
         }
-        this.#watchEnded(abort, new Error("the health Watch stream ended"));
+        this.#watchEnded(abort, answered, new Error("the backend ended the health Watch stream"));
       })
-      .catch((e: Error) => this.#watchEnded(abort, e));
+      .catch((e: Error) => this.#watchEnded(abort, answered, e));
   }
 
   #report(status: HealthCheckResponse_ServingStatus): void {
-    this.#backoff.reset();
     if (status === HealthCheckResponse_ServingStatus.SERVING) {
       this.#error = undefined;
       this.#set("READY", undefined);
@@ -153,18 +156,26 @@ export class HealthCheckedSubchannel implements BalancerSubchannel {
     }
   }
 
-  #watchEnded(abort: AbortController, error: Error): void {
+  /** The watch ended; `answered`: it brought at least one message. */
+  #watchEnded(abort: AbortController, answered: boolean, error: Error): void {
     if (this.#watch !== abort || abort.signal.aborted || this.#inner.state !== "READY") return;
     this.#watch = undefined;
     if (error instanceof RpcError && error.code === Code.UNIMPLEMENTED) {
-      // No health service there: it cannot tell, so it serves (gRPC does the same).
+      // No health service there: it cannot tell, so it serves (gRFC A17).
+      this.#error = undefined;
       this.#set("READY", undefined);
       return;
     }
+    // gRFC A17: not fit to serve until a new watch says so; a watch that had
+    // answered is opened again at once, one that had not after a backoff.
+    this.#set("TRANSIENT_FAILURE", new Error(`the health Watch for service "${this.#service}" ended: ${error.message}`));
+    if (answered) this.#backoff.reset();
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
-      if (this.#inner.state === "READY") this.#startWatch();
-    }, this.#backoff.next());
+      if (this.#inner.state !== "READY") return;
+      this.#set("CONNECTING", undefined);
+      this.#startWatch();
+    }, answered ? 0 : this.#backoff.next());
     this.#retry.unref();
   }
 }

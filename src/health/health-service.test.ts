@@ -75,14 +75,37 @@ test("Watch sends SERVICE_UNKNOWN, then each change, then NOT_SERVING when shutd
 });
 
 test("a cancelled Watch leaves no watcher behind", { timeout: 10_000 }, async () => {
-  const { server, health, channel, client } = await start();
+  const server = createServer();
+  const health = createHealthService();
+  // The service's own Watch handler, wrapped to see it end and why.
+  let handlerEnded!: (why: unknown) => void;
+  const ended = new Promise<unknown>((resolve) => (handlerEnded = resolve));
+  server.service(health.definition, {
+    ...health.impl,
+    async *watch(request, ctx) {
+      try {
+        yield* health.impl.watch!(request, ctx);
+      } finally {
+        handlerEnded(ctx.signal.reason);
+      }
+    },
+  });
+  const { port } = await server.listen("127.0.0.1:0");
+  const channel = createChannel(`http://127.0.0.1:${port}`);
+  const client = createClient(Health, channel);
   const abort = new AbortController();
   const it = client.watch({ service: "" }, { signal: abort.signal })[Symbol.asyncIterator]();
   assert.equal((await it.next()).value?.status, S.SERVING);
   abort.abort();
   await assert.rejects(it.next(), (e) => e instanceof RpcError && e.code === Code.CANCELLED);
-  await sleep(50);
+  // The server's handler returns (its finally runs, which is where the watcher is removed), told CANCELLED.
+  const why = await Promise.race([ended, sleep(5000).then(() => assert.fail("the server's Watch handler is still waiting"))]);
+  assert.ok(why instanceof RpcError && why.code === Code.CANCELLED, `the handler's signal fired with ${String(why)}`);
   health.setStatus("", "NOT_SERVING"); // wakes nobody; must not throw
+  // The service still works for the next watcher.
+  const next = client.watch({ service: "" })[Symbol.asyncIterator]();
+  assert.equal((await next.next()).value?.status, S.NOT_SERVING);
+  await next.return?.();
   channel.close();
   await server.close({ graceMs: 100 });
 });

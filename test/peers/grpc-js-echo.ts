@@ -49,9 +49,16 @@ function failStatus(req: EchoRequest, trailer: grpc.Metadata): Partial<grpc.Stat
   return { code: req.failCode, details: req.failMessage, metadata: trailer };
 }
 
-/** Starts a grpc-js server with the EchoService on a free loopback port. */
-export async function startGrpcJsEchoServer(options: grpc.ServerOptions = {}): Promise<{ port: number; close(): Promise<void> }> {
+/**
+ * Starts a grpc-js server with the EchoService on a free loopback port;
+ * `setup` may add services of its own (a health service) before it binds.
+ */
+export async function startGrpcJsEchoServer(
+  options: grpc.ServerOptions = {},
+  setup?: (server: grpc.Server) => void,
+): Promise<{ port: number; close(): Promise<void> }> {
   const server = new grpc.Server(options);
+  setup?.(server);
   server.addService(definition, {
     unary(call: grpc.ServerUnaryCall<EchoRequest, EchoResponse>, cb: grpc.sendUnaryData<object>) {
       const req = call.request;

@@ -17,23 +17,28 @@ test("the first ping is always fine; the third strike is too many", () => {
   assert.equal(p.pingReceived(10_000, 1), "too_many_pings");
 });
 
-test("strikes do not move the reference: pings just under the interval keep striking", () => {
+test("every ping moves the reference: a steady pace just under the interval strikes every time (as the C core and grpc-go)", () => {
   const p = new PingPolicy({ permitKeepaliveTimeMs: 1000, permitKeepaliveWithoutCalls: true });
   assert.equal(p.pingReceived(0, 0), "ok");
   assert.equal(p.pingReceived(999, 0), "strike");
-  // 1000 after the last valid ping: fine again, and it becomes the reference.
-  assert.equal(p.pingReceived(1000, 0), "ok");
-  assert.equal(p.pingReceived(1999, 0), "strike");
-  assert.equal(p.pingReceived(1999.5, 0), "too_many_pings");
+  // 1000 after the first ping but 1 after the last: a strike too.
+  assert.equal(p.pingReceived(1000, 0), "strike");
+  assert.equal(p.pingReceived(1999, 0), "too_many_pings");
+  // A client pinging every 700 ms against 1000 is told at its fourth ping.
+  const q = new PingPolicy({ permitKeepaliveTimeMs: 1000, permitKeepaliveWithoutCalls: true });
+  assert.deepEqual([0, 700, 1400, 2100].map((t) => q.pingReceived(t, 0)), ["ok", "strike", "strike", "too_many_pings"]);
+  // A gap of the full interval after a strike is fine again.
+  const r = new PingPolicy({ permitKeepaliveTimeMs: 1000, permitKeepaliveWithoutCalls: true });
+  assert.deepEqual([0, 500, 1500, 2500].map((t) => r.pingReceived(t, 0)), ["ok", "strike", "ok", "ok"]);
 });
 
 test("without calls, pings are held to two hours unless permitted", () => {
   const strict = new PingPolicy({ permitKeepaliveTimeMs: 5 * minute, permitKeepaliveWithoutCalls: false });
   assert.equal(strict.pingReceived(0, 0), "ok");
   assert.equal(strict.pingReceived(10 * minute, 0), "strike");
-  assert.equal(strict.pingReceived(idlePingIntervalMs, 0), "ok");
+  assert.equal(strict.pingReceived(10 * minute + idlePingIntervalMs, 0), "ok");
   // With a call in flight the permitted time applies.
-  assert.equal(strict.pingReceived(idlePingIntervalMs + 5 * minute, 1), "ok");
+  assert.equal(strict.pingReceived(15 * minute + idlePingIntervalMs, 1), "ok");
 
   const lenient = new PingPolicy({ permitKeepaliveTimeMs: 5 * minute, permitKeepaliveWithoutCalls: true });
   assert.equal(lenient.pingReceived(0, 0), "ok");

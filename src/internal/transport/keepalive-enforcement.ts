@@ -38,8 +38,8 @@ export type PingVerdict = "ok" | "strike" | "too_many_pings";
 export class PingPolicy {
   readonly #settings: PingPolicySettings;
   #strikes = 0;
-  /** When the last PING that respected the policy came; -Infinity: none since the last response frame. */
-  #lastValidPingAt = -Infinity;
+  /** When the last PING came; -Infinity: none since the last response frame. */
+  #lastPingAt = -Infinity;
   /** Set when HEADERS or DATA went out since the last PING. */
   #sentSinceLastPing = false;
 
@@ -59,18 +59,18 @@ export class PingPolicy {
 
   /** A PING (not an ACK) arrived at `nowMs` while `activeCalls` calls were in flight. */
   pingReceived(nowMs: number, activeCalls: number): PingVerdict {
+    const lastPingAt = this.#lastPingAt;
+    // Every PING moves the reference, a strike too, as in the C core and grpc-go: a client that
+    // keeps pinging a little too often collects a strike each time, not every other time.
+    this.#lastPingAt = nowMs;
     if (this.#sentSinceLastPing) {
       this.#sentSinceLastPing = false;
       this.#strikes = 0;
-      this.#lastValidPingAt = nowMs;
       return "ok";
     }
     const s = this.#settings;
     const minIntervalMs = activeCalls === 0 && !s.permitKeepaliveWithoutCalls ? idlePingIntervalMs : s.permitKeepaliveTimeMs;
-    if (nowMs - this.#lastValidPingAt >= minIntervalMs) {
-      this.#lastValidPingAt = nowMs;
-      return "ok";
-    }
+    if (nowMs - lastPingAt >= minIntervalMs) return "ok";
     this.#strikes++;
     return this.#strikes > maxPingStrikes ? "too_many_pings" : "strike";
   }

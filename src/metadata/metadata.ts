@@ -149,6 +149,7 @@ export class Metadata implements Iterable<[string, MetadataValue]> {
 
   /** Writes the entries into an HTTP/2 header object. @internal */
   writeTo(headers: Record<string, string | string[]>): void {
+    if (this.#map.size === 0) return;
     for (const [k, list] of this.#map) {
       if (isReservedKey(k) && k !== retryPushbackKey) continue;
       if (list.length === 1) {

@@ -63,7 +63,7 @@ export function settingsFor(mode: "full" | "quick"): Settings {
       concurrency: 64,
       warmupMs: quick ? 300 : 2000,
       durationMs: quick ? 500 : 10_000,
-      streamMessages: quick ? 10_000 : 100_000,
+      streamMessages: quick ? 10_000 : 1_000_000,
       messageSize: 100,
     },
     e2e: {

@@ -339,17 +339,6 @@ def make_channel(args):
     return grpc.insecure_channel(target, options)
 
 
-def parse_channel_arg(v):
-    """NAME=VALUE, a C-core channel argument; VALUE is an integer when it reads as one."""
-    name, sep, value = v.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError("expected NAME=VALUE, got %r" % v)
-    try:
-        return (name, int(value))
-    except ValueError:
-        return (name, value)
-
-
 def parse_bool(v):
     if v in ("true", "1", ""):
         return True
@@ -376,7 +365,7 @@ def main():
     p.add_argument("--soak_min_time_ms_between_rpcs", type=int, default=0)
     p.add_argument("--watch_connectivity", type=parse_bool, nargs="?", const=True, default=False)
     # Channel arguments of the C core, repeatable: --channel_arg=grpc.keepalive_time_ms=1000
-    p.add_argument("--channel_arg", type=parse_channel_arg, action="append", default=[])
+    p.add_argument("--channel_arg", type=interop_stubs.parse_channel_arg, action="append", default=[])
     args = p.parse_args()
 
     watchdog = threading.Timer(60, lambda: (print("FAIL %s: no result within 60 s" % args.test_case, file=sys.stderr, flush=True), __import__("os")._exit(1)))

@@ -4,6 +4,7 @@ The stubs live in .tmp/interop-py/grpc/{testing,core} (or $INTEROP_PY_OUT).
 Their import names start with "grpc", which is grpcio's own package, so the
 folder is appended to grpc's package search path instead of shadowing it.
 """
+import argparse
 import os
 
 import grpc
@@ -30,3 +31,14 @@ def read_cert(name):
         raise SystemExit("test certificates missing in %s: run interop/python/setup.sh" % CERT_DIR)
     with open(path, "rb") as f:
         return f.read()
+
+
+def parse_channel_arg(v):
+    """NAME=VALUE, a C-core channel argument; VALUE is an integer when it reads as one."""
+    name, sep, value = v.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError("expected NAME=VALUE, got %r" % v)
+    try:
+        return (name, int(value))
+    except ValueError:
+        return (name, value)

@@ -170,17 +170,6 @@ def handler():
     return grpc.method_handlers_generic_handler("grpc.testing.TestService", methods)
 
 
-def parse_channel_arg(v):
-    """NAME=VALUE, a C-core channel argument; VALUE is an integer when it reads as one."""
-    name, sep, value = v.partition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError("expected NAME=VALUE, got %r" % v)
-    try:
-        return (name, int(value))
-    except ValueError:
-        return (name, value)
-
-
 def parse_bool(v):
     if v in ("true", "1", ""):
         return True
@@ -195,7 +184,7 @@ def main():
     parser.add_argument("--use_tls", type=parse_bool, nargs="?", const=True, default=False)
     # Channel arguments of the C core, repeatable, e.g. keepalive enforcement:
     # --channel_arg=grpc.http2.min_ping_interval_without_data_ms=500 --channel_arg=grpc.http2.max_ping_strikes=1
-    parser.add_argument("--channel_arg", type=parse_channel_arg, action="append", default=[])
+    parser.add_argument("--channel_arg", type=interop_stubs.parse_channel_arg, action="append", default=[])
     args = parser.parse_args()
 
     server = grpc.server(

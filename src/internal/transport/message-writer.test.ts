@@ -134,3 +134,16 @@ test("close drops what waits and lets a waiting sender go; nothing is written af
   assert.equal(writer.send(msg("55555"), 0), undefined);
   assert.deepEqual(stream.messages(), ["11111"]);
 });
+
+test("a sender that does not wait loses nothing and keeps the order", async () => {
+  const stream = new HeldStream();
+  const writer = new MessageWriter(stream, 20);
+  for (const m of ["11111", "22222", "33333", "44444", "55555", "66666"]) writer.send(msg(m), 0);
+  writer.end();
+  while (stream.waiting > 0) {
+    stream.complete();
+    await turn();
+  }
+  assert.deepEqual(stream.messages(), ["11111", "22222", "33333", "44444", "55555", "66666"]);
+  assert.equal(stream.ended, true);
+});

@@ -48,7 +48,13 @@ export class MessageWriter {
       this.#write(payload, flags);
       return undefined;
     }
-    if (this.#held === undefined && this.#append(payload, flags)) return undefined;
+    if (this.#held !== undefined) {
+      // A sender that did not wait: nothing is dropped and the order holds; the stream's own buffer takes it.
+      this.#flush();
+      this.#write(payload, flags);
+      return undefined;
+    }
+    if (this.#append(payload, flags)) return undefined;
     // No room: hold it, and let the sender go on once it is out.
     this.#held = payload;
     this.#heldFlags = flags;

@@ -35,7 +35,7 @@ export class MessageWriter {
     if (--this.#inFlight === 0) this.#flush();
   };
 
-  constructor(stream: Writable, maxBatchBytes: number, firstBatchBytes = Math.min(512, maxBatchBytes)) {
+  constructor(stream: Writable, maxBatchBytes: number, firstBatchBytes = Math.min(256, maxBatchBytes)) {
     this.#stream = stream;
     this.#maxBatchBytes = maxBatchBytes;
     this.#batchBytes = firstBatchBytes;

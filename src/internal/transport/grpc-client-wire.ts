@@ -11,8 +11,6 @@ import { connectionLost, connectionLostMessage, describeConnectionError } from "
 import { MessageWriter } from "./message-writer.js";
 import { resetStream } from "./reset-stream.js";
 
-/** Most bytes of request messages batched behind the write in flight (see MessageWriter); Buffer's pool serves up to 4 KiB. */
-const maxBatchBytes = 4000;
 
 /**
  * gRPC over HTTP/2 (gRPC's `doc/PROTOCOL-HTTP2.md`) on one client stream:
@@ -75,7 +73,7 @@ export class GrpcClientWire implements ClientWire {
 
   send(payload: Uint8Array, compressed: boolean): Promise<void> | undefined {
     if (this.#done || this.#stream.writableEnded) return undefined;
-    return (this.#writer ??= new MessageWriter(this.#stream, maxBatchBytes)).send(payload, compressed ? flagCompressed : 0);
+    return (this.#writer ??= new MessageWriter(this.#stream)).send(payload, compressed ? flagCompressed : 0);
   }
 
   sendLast(payload: Uint8Array, compressed: boolean): void {

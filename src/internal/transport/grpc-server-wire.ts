@@ -10,8 +10,6 @@ import { MessageWriter } from "./message-writer.js";
 import { pingPolicyOf, type PingPolicy } from "./keepalive-enforcement.js";
 import type { ServerWire, ServerWireSink } from "./server-wire.js";
 
-/** Most bytes of response messages batched behind the write in flight (see MessageWriter); Buffer's pool serves up to 4 KiB. */
-const batchBytes = 4000;
 
 type Headers = Record<string, string | string[]>;
 
@@ -108,7 +106,7 @@ export class GrpcServerWire implements ServerWire {
     const stream = this.#stream;
     // DATA going out: PINGs that follow it are fine (BDP probes), whatever the keepalive policy.
     this.#pingPolicy?.responseSent();
-    return (this.#writer ??= new MessageWriter(stream, batchBytes)).send(payload, compressed ? flagCompressed : 0);
+    return (this.#writer ??= new MessageWriter(stream)).send(payload, compressed ? flagCompressed : 0);
   }
 
   finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array, lastCompressed?: boolean): void {

@@ -147,3 +147,24 @@ test("a sender that does not wait loses nothing and keeps the order", async () =
   assert.deepEqual(stream.messages(), ["11111", "22222", "33333", "44444", "55555", "66666"]);
   assert.equal(stream.ended, true);
 });
+
+test("the batch doubles once the peer has taken a full one", async () => {
+  const stream = new HeldStream();
+  const writer = new MessageWriter(stream, 40, 20); // 20 bytes first: two 5-byte messages
+  writer.send(msg("11111"), 0);
+  writer.send(msg("22222"), 0);
+  writer.send(msg("33333"), 0);
+  const wait = writer.send(msg("44444"), 0);
+  assert.ok(wait instanceof Promise, "the first batch holds two");
+  stream.complete();
+  await wait;
+  // The peer took a full batch: the next one holds four.
+  const next = ["55555", "66666", "77777", "88888"].map((m) => writer.send(msg(m), 0));
+  assert.deepEqual(next, [undefined, undefined, undefined, undefined]);
+  writer.end();
+  while (stream.waiting > 0) {
+    stream.complete();
+    await turn();
+  }
+  assert.deepEqual(stream.messages(), ["11111", "22222", "33333", "44444", "55555", "66666", "77777", "88888"]);
+});

@@ -16,6 +16,9 @@ import { writeEnvelope } from "../envelope.js";
  * doubles, up to `maxBatchBytes`, each time the peer took a full one: a
  * stalled peer costs little, a fast one few writes.
  */
+/** The largest batch by default: Buffer's pool serves allocations up to 4 KiB without an ArrayBuffer of their own. */
+const defaultMaxBatchBytes = 4000;
+
 export class MessageWriter {
   readonly #stream: Writable;
   readonly #maxBatchBytes: number;
@@ -35,7 +38,7 @@ export class MessageWriter {
     if (--this.#inFlight === 0) this.#flush();
   };
 
-  constructor(stream: Writable, maxBatchBytes: number, firstBatchBytes = Math.min(256, maxBatchBytes)) {
+  constructor(stream: Writable, maxBatchBytes = defaultMaxBatchBytes, firstBatchBytes = Math.min(256, maxBatchBytes)) {
     this.#stream = stream;
     this.#maxBatchBytes = maxBatchBytes;
     this.#batchBytes = firstBatchBytes;

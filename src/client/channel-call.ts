@@ -11,7 +11,8 @@ import { ClientCall, type AttemptHooks, type ClientCallSettings } from "./client
 import type { RequestReplay, StreamReplayEvents } from "./request-replay.js";
 import type { RetryThrottle } from "./retry-throttle.js";
 import { RetryingCall, type RetryClock, type RetryingCallOptions } from "./retrying-call.js";
-import type { HedgingSettings, RetrySettings } from "./service-config.js";
+import type { HedgingSettings, MethodSettings, RetrySettings } from "./service-config.js";
+import type { StreamRequest, UnaryRequest } from "../interceptor.js";
 
 /** What every call of a channel shares, settled in `createChannel`. */
 export interface ChannelCallShared {
@@ -29,20 +30,13 @@ export interface ChannelCallShared {
   readonly clock: RetryClock;
 }
 
-/** What varies from call to call, worked out by the channel before the call starts. */
-export interface ChannelCallInit {
-  readonly method: DescMethod;
-  readonly headers: OutgoingHttpHeaders;
+/** What a channel works out once per method (from its service config) and every call of it shares. */
+export interface MethodPlan {
+  readonly path: string;
+  readonly settings: MethodSettings | undefined;
   readonly retry: RetrySettings | undefined;
   readonly hedging: HedgingSettings | undefined;
   readonly streamingResponse: boolean;
-  readonly waitForReady: boolean;
-  readonly deadline: number | undefined;
-  readonly signal: AbortSignal | undefined;
-  readonly maxReceiveBytes: number;
-  readonly sendCompression: Compression | undefined;
-  readonly onHeader: ((header: Metadata) => void) | undefined;
-  readonly onTrailer: ((trailer: Metadata) => void) | undefined;
 }
 
 /**
@@ -81,27 +75,41 @@ export class ChannelCall implements RetryingCallOptions, ClientCallSettings, Str
   /** The retrying call whose attempts these are (set by `start`). */
   attempt: RetryingCall | undefined;
 
-  constructor(shared: ChannelCallShared, init: ChannelCallInit) {
+  /**
+   * One call of `plan`'s method: `req` as the interceptor chain passed it,
+   * with what the channel settled from it (headers, deadline, limits,
+   * compression). Read straight into the call, with no object in between.
+   */
+  constructor(
+    shared: ChannelCallShared,
+    plan: MethodPlan,
+    req: UnaryRequest | StreamRequest,
+    headers: OutgoingHttpHeaders,
+    deadline: number | undefined,
+    maxReceiveBytes: number,
+    sendCompression: Compression | undefined,
+  ) {
+    const o = req.options;
     this.#shared = shared;
-    this.#method = init.method;
-    this.#headers = init.headers;
-    this.streamingResponse = init.streamingResponse;
-    this.retry = init.retry;
-    this.hedging = init.hedging;
+    this.#method = req.method;
+    this.#headers = headers;
+    this.streamingResponse = plan.streamingResponse;
+    this.retry = plan.retry;
+    this.hedging = plan.hedging;
     this.transparentRetry = shared.transparentRetry;
     this.throttle = shared.throttle;
     this.clock = shared.clock;
-    this.output = init.method.output;
+    this.output = req.method.output;
     this.codec = shared.codec;
-    this.maxReceiveBytes = init.maxReceiveBytes;
+    this.maxReceiveBytes = maxReceiveBytes;
     this.receiveHighWaterMarkBytes = shared.receiveHighWaterMarkBytes;
-    this.sendCompression = init.sendCompression;
+    this.sendCompression = sendCompression;
     this.findCompression = shared.findCompression;
-    this.deadline = init.deadline;
-    this.signal = init.signal;
-    this.onHeader = init.onHeader;
-    this.onTrailer = init.onTrailer;
-    this.waitForReady = init.waitForReady;
+    this.deadline = deadline;
+    this.signal = req.signal;
+    this.onHeader = o?.onHeader;
+    this.onTrailer = o?.onTrailer;
+    this.waitForReady = o?.waitForReady ?? plan.settings?.waitForReady ?? false;
     this.attempt = undefined;
   }
 

@@ -6,7 +6,7 @@ import { RpcError } from "../status/rpc-error.js";
 import { checkCompressionName, findCompression, supportedEncodings, type CompressionName } from "../internal/compression.js";
 import { serializeMessage } from "../internal/message-codec.js";
 import { refusedBeforeStart } from "./client-call.js";
-import { ChannelCall, type ChannelCallShared } from "./channel-call.js";
+import { ChannelCall, type ChannelCallShared, type MethodPlan } from "./channel-call.js";
 import { GrpcClientWire } from "../internal/transport/grpc-client-wire.js";
 import type { ClientWire } from "../internal/transport/client-wire.js";
 import type { CallOptions } from "./call-options.js";
@@ -25,7 +25,7 @@ import { checkCodec } from "../codec/check-codec.js";
 import { noteChannelCreated } from "../internal/deadline-propagation.js";
 import { checkByteLimit, defaultMaxReceiveBytes, defaultReceiveHighWaterMarkBytes, unlimitedBytes } from "../internal/limits.js";
 import { checkCallCredentials, withCallCredentials, type CallCredentials } from "../credentials/call-credentials.js";
-import { parseServiceConfig, type HedgingSettings, type MethodSettings, type RetrySettings, type ServiceConfig } from "./service-config.js";
+import { parseServiceConfig, type ServiceConfig } from "./service-config.js";
 import { createRetryThrottle } from "./retry-throttle.js";
 import { createRetryBufferBudget, StreamReplay, UnaryReplay } from "./request-replay.js";
 import { systemClock } from "./retrying-call.js";
@@ -160,14 +160,6 @@ const noOptions: CallOptions = {};
 const defaultRetryBufferBytes = 16 * 1024 * 1024;
 const defaultPerCallRetryBufferBytes = 256 * 1024;
 
-/** What the call path works out once per method. */
-interface MethodPlan {
-  readonly path: string;
-  readonly settings: MethodSettings | undefined;
-  readonly retry: RetrySettings | undefined;
-  readonly hedging: HedgingSettings | undefined;
-  readonly streamingResponse: boolean;
-}
 
 /**
  * A protocol other than gRPC that a channel can speak over its HTTP/2
@@ -301,20 +293,7 @@ export function createChannelTo(parsed: ChannelTarget, target: string, options: 
       if (compressionName) headers["grpc-encoding"] = compressionName;
     }
     req.header.writeTo(headers as Record<string, string | string[]>);
-    const channelCall = new ChannelCall(shared, {
-      method,
-      headers,
-      retry: plan.retry,
-      hedging: plan.hedging,
-      streamingResponse: plan.streamingResponse,
-      waitForReady: o.waitForReady ?? settings?.waitForReady ?? false,
-      deadline,
-      signal: req.signal,
-      maxReceiveBytes,
-      sendCompression: compressionName ? findCompression(compressionName) : undefined,
-      onHeader: o.onHeader,
-      onTrailer: o.onTrailer,
-    });
+    const channelCall = new ChannelCall(shared, plan, req, headers, deadline, maxReceiveBytes, compressionName ? findCompression(compressionName) : undefined);
     if (bytes !== undefined) {
       const policy = plan.retry !== undefined || plan.hedging !== undefined;
       channelCall.request = new UnaryReplay(bytes, policy ? retryBudget : undefined, perCallRetryBytes);

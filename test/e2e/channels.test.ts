@@ -11,6 +11,7 @@ import { setMinKeepaliveTimeMs } from "../../src/client/check-channel-options.js
 import { EchoService, echoService } from "./echo-service.js";
 import { createGrpcJsEchoClient } from "../peers/grpc-js-echo.js";
 import { assertNoLeaks } from "./leak-check.js";
+import { freePort } from "../../interop/proxy-process.js";
 
 interface Backend {
   readonly server: Server;
@@ -27,16 +28,6 @@ async function backend(port = 0, options: { maxConcurrentStreams?: number } = {}
   const b = { server, port: 0, calls: 0 };
   b.port = (await server.listen(`127.0.0.1:${port}`)).port;
   return b;
-}
-
-/** A port nothing listens on (for a moment). */
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as net.AddressInfo).port;
-  s.close();
-  await once(s, "close");
-  return port;
 }
 
 const isCode = (code: Code, message?: RegExp) => (e: unknown) => {

@@ -8,7 +8,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import * as net from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
@@ -16,20 +15,12 @@ import { runInNewContext } from "node:vm";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, RpcError, createChannel, createClient } from "../../src/index.js";
 import { EchoService } from "../e2e/echo-service.js";
+import { freePort } from "../../interop/proxy-process.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env.SOAK_SECONDS ?? 20);
-
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as net.AddressInfo).port;
-  s.close();
-  await once(s, "close");
-  return port;
-}
 
 async function startBackend(port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", join(here, "soak-backend.ts"), String(port)], { stdio: ["ignore", "pipe", "inherit"] });

@@ -25,6 +25,24 @@ const drainPingTimeoutMs = 10_000;
 /** How long the first GOAWAY of a graceful close waits on a connection with no call (see `GracefulCloseOptions.idleWaitMs`). */
 const drainIdleWaitMs = 200;
 
+/**
+ * How long a connection that reaches its maximum age with no call in flight
+ * waits for its next call before it is sent away all the same.
+ *
+ * Node's HTTP/2 (nghttp2) refuses every stream that arrives after a GOAWAY
+ * has gone out, even one with last-stream-id 2^31-1, where gRPC servers in
+ * C and Go accept streams until the client has acknowledged it. A call the
+ * client starts as the GOAWAY is on its way is refused: clients that retry
+ * such calls transparently (grpc-go, grpc-js, tsgrpc, Java) do; some C-core
+ * releases fail them with UNAVAILABLE. Sent while a call is in flight, the
+ * GOAWAY reaches the client before that call's response, so a client that
+ * waits for each call before starting the next moves to a new connection
+ * without a race. On a connection with nothing in flight, the GOAWAY waits
+ * for the next call (it then precedes that call's response), or this long:
+ * a client whose calls are further apart than this races a GOAWAY seldom.
+ */
+const agedIdleWaitMs = 1000;
+
 /** What the manager has done, for tests and diagnostics. */
 export interface ConnectionCounters {
   accepted: number;
@@ -135,6 +153,8 @@ class ManagedConnection {
   /** When the session last had no call (valid while #streams is 0). */
   #idleSince: number;
   #draining = false;
+  /** Past its maximum age with no call in flight: the next call starts the drain (see `agedIdleWaitMs`). */
+  #agedOut = false;
   #disposed = false;
   /** A quiet-session PING is due once things have been quiet for `quietProbeMs`. */
   #probeDue = true;
@@ -179,10 +199,7 @@ class ManagedConnection {
     if (Number.isFinite(s.maxConnectionAgeMs)) {
       // ±10 % per connection (gRFC A9), so that connections made together do not all end together.
       const ageMs = s.maxConnectionAgeMs * (0.9 + 0.2 * Math.random());
-      this.#ageTimer.set(now + ageMs, () => {
-        this.#manager.counters.maxAge++;
-        this.drain("max_age", s.maxConnectionAgeGraceMs);
-      });
+      this.#ageTimer.set(now + ageMs, () => this.#ageReached());
     }
     this.#schedulePing();
   }
@@ -214,6 +231,21 @@ class ManagedConnection {
     });
   }
 
+  #ageReached(): void {
+    if (this.#streams > 0 || this.#agedOut) {
+      this.#drainForAge();
+      return;
+    }
+    this.#agedOut = true;
+    this.#ageTimer.set(this.#manager.now() + agedIdleWaitMs, () => this.#drainForAge());
+  }
+
+  #drainForAge(): void {
+    if (this.#draining || this.#disposed) return;
+    this.#manager.counters.maxAge++;
+    this.drain("max_age", this.#manager.settings.maxConnectionAgeGraceMs);
+  }
+
   /** The session closed: stop every timer. */
   dispose(): void {
     this.#disposed = true;
@@ -231,6 +263,7 @@ class ManagedConnection {
     this.#streamEvent();
     (stream as ManagedStream)[kConnection] = this;
     stream.on("close", onManagedStreamClose);
+    if (this.#agedOut) this.#drainForAge();
   }
 
   /** A stream of this session closed. */

@@ -309,7 +309,7 @@ export function createServer(options: ServerOptions = {}): Server {
       if (starting) for (const listener of [...shutdownListeners]) notifyShutdown(listener);
       shutdownListeners.clear();
       const stopped = listeners.map((l) => l.close());
-      // Graceful GOAWAY (two of them: requests already on their way are still served).
+      // Graceful GOAWAY (two of them; the second tells the client which streams were not taken).
       connections.shutdown();
       // Connections that came from no listener (tsgrpc/testing) and in-memory calls count too.
       const drained = Promise.all([...stopped, connections.whenEmpty(), active.whenEmpty()]);

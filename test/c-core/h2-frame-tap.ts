@@ -16,6 +16,7 @@ export interface TappedFrame {
   readonly from: "client" | "server";
   readonly type: number;
   readonly flags: number;
+  readonly streamId: number;
   /** When the relay saw it (Date.now()). */
   readonly at: number;
   /** GOAWAY only: the last stream id, the error code and the debug data. */
@@ -33,6 +34,8 @@ export interface FrameTap {
   /** PINGs (not their acks) that `from` sent on `connection`. */
   pings(from: "client" | "server", connection?: number): TappedFrame[];
   goaways(from: "client" | "server"): TappedFrame[];
+  /** Every frame so far, one a line (ms since the first, connection, sender, type, flags, stream, GOAWAY fields): for failure messages. */
+  trace(): string;
   close(): Promise<void>;
 }
 
@@ -74,6 +77,15 @@ export async function startFrameTap(targetPort: number): Promise<FrameTap> {
     pings: (from, connection) =>
       frames.filter((f) => f.from === from && f.type === frameType.ping && (f.flags & 0x1) === 0 && (connection === undefined || f.connection === connection)),
     goaways: (from) => frames.filter((f) => f.from === from && f.type === frameType.goaway),
+    trace() {
+      const t0 = frames[0]?.at ?? 0;
+      return frames
+        .map((f) => {
+          const goaway = f.lastStreamId === undefined ? "" : ` last=${f.lastStreamId} code=${f.errorCode} ${JSON.stringify(f.debug)}`;
+          return `${f.at - t0} ms #${f.connection} ${f.from} type=${f.type} flags=${f.flags} stream=${f.streamId}${goaway}`;
+        })
+        .join("\n");
+    },
     async close() {
       for (const s of sockets) s.destroy();
       server.close();
@@ -98,6 +110,7 @@ function frameReader(connection: number, from: "client" | "server", skip: number
       if (pending.length < 9 + length) break;
       const type = pending[3]!;
       const flags = pending[4]!;
+      const streamId = pending.readUInt32BE(5) & 0x7fff_ffff;
       const payload = pending.subarray(9, 9 + length);
       const frame: TappedFrame =
         type === frameType.goaway && length >= 8
@@ -106,12 +119,13 @@ function frameReader(connection: number, from: "client" | "server", skip: number
               from,
               type,
               flags,
+              streamId,
               at: Date.now(),
               lastStreamId: payload.readUInt32BE(0) & 0x7fff_ffff,
               errorCode: payload.readUInt32BE(4),
               debug: payload.subarray(8).toString("latin1"),
             }
-          : { connection, from, type, flags, at: Date.now() };
+          : { connection, from, type, flags, streamId, at: Date.now() };
       out.push(frame);
       pending = pending.subarray(9 + length);
     }

@@ -54,7 +54,7 @@ async function soakThroughTap(
 
 test("maxConnectionAgeMs: a C-core client's calls all succeed across the max_age GOAWAYs, on new connections", { skip: cCoreMissing, timeout: 60_000 }, async () => {
   const { result, tap } = await soakThroughTap({ maxConnectionAgeMs: 300, maxConnectionAgeGraceMs: 5000 }, { iterations: 15, betweenMs: 100 });
-  assert.ok(result.ok, result.output);
+  assert.ok(result.ok, `${result.output}\nframes:\n${tap.trace()}`);
   const ages = tap.goaways("server").filter((g) => g.debug === "max_age");
   assert.ok(ages.length >= 2, `${ages.length} max_age GOAWAYs in ${tap.connections()} connections`);
   for (const g of ages) assert.equal(g.errorCode, noError);
@@ -64,7 +64,7 @@ test("maxConnectionAgeMs: a C-core client's calls all succeed across the max_age
 
 test("maxConnectionIdleMs: a C-core client idle longer than that gets max_idle, and its next call succeeds on a new connection", { skip: cCoreMissing, timeout: 60_000 }, async () => {
   const { result, tap } = await soakThroughTap({ maxConnectionIdleMs: 200 }, { iterations: 4, betweenMs: 700 });
-  assert.ok(result.ok, result.output);
+  assert.ok(result.ok, `${result.output}\nframes:\n${tap.trace()}`);
   const idles = tap.goaways("server").filter((g) => g.debug === "max_idle");
   assert.ok(idles.length >= 2, `${idles.length} max_idle GOAWAYs in ${tap.connections()} connections`);
   for (const g of idles) assert.equal(g.errorCode, noError);

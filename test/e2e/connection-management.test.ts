@@ -195,6 +195,42 @@ test("maxConnectionAgeMs 300 under load from a tsgrpc client: no call is lost", 
   assert.equal(lost, 0);
 });
 
+test("maxConnectionAgeMs on a connection with no call in flight: the GOAWAY waits for the next call and reaches the client before its response, or goes after a second", { timeout: 20_000 }, async () => {
+  // Node's HTTP/2 refuses any stream that arrives after a GOAWAY went out: sent while a call is
+  // in flight, the GOAWAY precedes that call's response, and a client that waits for each call
+  // before starting the next never races it.
+  const { server, port, counters } = await startServer({ maxConnectionAgeMs: 200 });
+  const c = connect(port);
+  const events: string[] = [];
+  c.session.on("goaway", () => events.push("goaway"));
+  assert.equal(await rawUnary(c.session), "0");
+  await sleep(500);
+  assert.equal(c.goaways.length, 0, "GOAWAY on a connection with no call");
+  const status = await new Promise<string | undefined>((resolve) => {
+    const stream = c.session.request(grpcHeaders(unaryPath));
+    stream.on("response", () => events.push("response"));
+    stream.on("trailers", (t) => resolve(t["grpc-status"] as string | undefined));
+    stream.on("error", () => resolve(undefined));
+    stream.resume();
+    stream.end(frame(toBinary(EchoRequestSchema, create(EchoRequestSchema, {}))));
+  });
+  assert.equal(status, "0");
+  assert.deepEqual(events, ["goaway", "response"]);
+  assert.equal(c.goaways[0]?.debug, "max_age");
+  await c.closed;
+
+  // With no call at all, the GOAWAY goes about a second after the age.
+  const idle = connect(port);
+  const opened = performance.now();
+  await idle.closed;
+  const afterMs = performance.now() - opened;
+  assert.equal(idle.goaways[0]?.debug, "max_age");
+  assert.ok(afterMs >= 1100 && afterMs < 4000, `idle connection sent away after ${afterMs} ms`);
+  assert.equal(counters.maxAge, 2);
+  await server.close({ graceMs: 500 });
+  await assertNoLeaks();
+});
+
 test("maxConnectionAgeGraceMs: a call still running after the grace is cut off and the connection closed", { timeout: 20_000 }, async () => {
   const { server, port, counters } = await startServer({ maxConnectionAgeMs: 200, maxConnectionAgeGraceMs: 200 });
   const c = connect(port);

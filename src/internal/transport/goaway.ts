@@ -1,6 +1,12 @@
-// Ending an HTTP/2 server session: gracefully (two GOAWAYs, so that no
-// request racing the first is lost) or at once (GOAWAY with an error code,
-// then the TCP connection closed, as RFC 9113 §5.4.1 asks).
+// Ending an HTTP/2 server session: gracefully (two GOAWAYs, the second
+// telling the client which streams the server took) or at once (GOAWAY with
+// an error code, then the TCP connection closed, as RFC 9113 §5.4.1 asks).
+//
+// Node's HTTP/2 (nghttp2 without its "shutdown notice") takes no new stream
+// once any GOAWAY has gone out, whatever its last-stream-id, and reads
+// nothing more from a session with no stream open. A stream that raced the
+// first GOAWAY is never processed; the second GOAWAY's last-stream-id is
+// below it, which tells the client it may send it again.
 import * as http2 from "node:http2";
 
 /** The largest stream id: a GOAWAY carrying it says "open no more streams" and refuses none (RFC 9113 §6.8). */
@@ -14,11 +20,8 @@ export interface GracefulCloseOptions {
   readonly idle: () => boolean;
   /**
    * How long after the first GOAWAY a session with no stream open moves on
-   * without the PING's answer, in ms: a node:http2 client (grpc-js, tsgrpc)
-   * with no stream open shuts its session on the first GOAWAY and never
-   * answers, nor closes its socket. A request the client sent before it saw
-   * the GOAWAY has arrived by then on any but the slowest links (and would
-   * make the session busy, and the wait go on).
+   * without the PING's answer, in ms: Node reads nothing more from such a
+   * session, so the answer is never seen.
    */
   readonly idleWaitMs: number;
   /** Called after the second GOAWAY (not if the session closed first). */
@@ -26,14 +29,15 @@ export interface GracefulCloseOptions {
 }
 
 /**
- * Starts a graceful close of `session`, the way grpc-go does: a first GOAWAY
- * NO_ERROR with last-stream-id 2^31-1 and `debugData` tells the client to
- * open no more streams while still accepting the ones already on their way,
- * plus a PING; once the PING is answered (so every stream the client sent
- * before the GOAWAY has arrived), or the session stays idle (see
- * `idleWaitMs`), or after `ackTimeoutMs`, `session.close()` sends the real
- * GOAWAY with the last stream processed, and the session closes once its
- * streams have ended. Does nothing to a session that is closing already.
+ * Starts a graceful close of `session`, in the steps grpc-go takes: a first
+ * GOAWAY NO_ERROR with last-stream-id 2^31-1 and `debugData` tells the client
+ * to open no more streams, plus a PING; once the PING is answered (so every
+ * stream the client sent before it saw the GOAWAY has arrived), or the
+ * session has no stream open (see `idleWaitMs`), or after `ackTimeoutMs`,
+ * `session.close()` sends the real GOAWAY with the last stream processed, and
+ * the session closes once its streams have ended. (grpc-go still serves the
+ * streams that arrive between the two; Node cannot, see above.) Does nothing
+ * to a session that is closing already.
  */
 export function closeGracefully(session: http2.ServerHttp2Session, debugData: string, options: GracefulCloseOptions): void {
   if (session.closed || session.destroyed) return;

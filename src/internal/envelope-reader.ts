@@ -12,6 +12,14 @@ export interface Envelope {
   data: Uint8Array;
 }
 
+/** Receives the messages an `EnvelopeReader` completes, as they are read (see `EnvelopeReader.read`). */
+export interface EnvelopeSink {
+  envelope(flags: number, data: Uint8Array): void;
+}
+
+/** The payload of every empty message: nothing to copy, nothing to allocate. */
+const emptyPayload = new Uint8Array(0);
+
 /** The compressed flag, in every protocol that frames messages this way. */
 export const flagCompressed = 0x01;
 
@@ -20,7 +28,8 @@ export const prefixBytes = 5;
 
 /**
  * Splits a byte stream into messages, whatever the split of the DATA frames:
- * `push` takes chunks as they arrive and returns the messages they complete.
+ * `read` takes chunks as they arrive and hands each message they complete to
+ * a sink (`push` returns them instead).
  * A message over `maxBytes` fails with RESOURCE_EXHAUSTED before its body is
  * buffered; a flag bit outside `allowedFlags` fails with INTERNAL. Payloads
  * that sit inside one chunk are views of it, not copies. Plain `Uint8Array`s,
@@ -48,18 +57,33 @@ export class EnvelopeReader {
     return this.#buffered > 0 || this.#length >= 0;
   }
 
+  /** The messages that `chunk` completes. */
   push(chunk: Uint8Array, out: Envelope[] = []): Envelope[] {
-    if (chunk.byteLength === 0) return out;
-    if (this.#buffered === 0) return this.#readInPlace(chunk, 0, out);
+    this.read(chunk, { envelope: (flags, data) => void out.push({ flags, data }) });
+    return out;
+  }
+
+  /**
+   * Hands `sink` each message that `chunk` completes, in order, as it is
+   * read: no array and no object per message. Throws on a bad prefix, after
+   * the messages before it.
+   */
+  read(chunk: Uint8Array, sink: EnvelopeSink): void {
+    if (chunk.byteLength === 0) return;
+    if (this.#buffered === 0) {
+      this.#readInPlace(chunk, 0, sink);
+      return;
+    }
     this.#chunks.push(chunk);
     this.#buffered += chunk.byteLength;
     for (;;) {
       if (this.#length < 0) {
-        if (this.#buffered < prefixBytes) return out;
+        if (this.#buffered < prefixBytes) return;
         this.#readPrefix();
       }
-      if (this.#buffered < this.#length) return out;
-      out.push({ flags: this.#flags, data: this.#take(this.#length) });
+      if (this.#buffered < this.#length) return;
+      const flags = this.#flags;
+      const data = this.#take(this.#length);
       this.#length = -1;
       if (this.#chunks.length === 1) {
         // What was buffered is read: the rest of the newest chunk is read in place.
@@ -67,9 +91,12 @@ export class EnvelopeReader {
         const offset = this.#offset;
         this.#offset = 0;
         this.#buffered = 0;
-        return this.#readInPlace(last, offset, out);
+        sink.envelope(flags, data);
+        this.#readInPlace(last, offset, sink);
+        return;
       }
-      if (this.#buffered === 0) return out;
+      sink.envelope(flags, data);
+      if (this.#buffered === 0) return;
     }
   }
 
@@ -78,15 +105,19 @@ export class EnvelopeReader {
    * always): the messages that lie whole in it are views of it, and only a
    * piece left over is buffered.
    */
-  #readInPlace(chunk: Uint8Array, offset: number, out: Envelope[]): Envelope[] {
+  #readInPlace(chunk: Uint8Array, offset: number, sink: EnvelopeSink): void {
     let o = offset;
     const end = chunk.byteLength;
     if (this.#length >= 0) {
       // A message whose prefix came in the last chunk, and none of its body.
-      if (end - o < this.#length) return this.#keep(chunk, o, out);
-      out.push({ flags: this.#flags, data: this.#length === 0 ? new Uint8Array(0) : new Uint8Array(chunk.buffer, chunk.byteOffset + o, this.#length) });
-      o += this.#length;
+      const length = this.#length;
+      if (end - o < length) {
+        this.#keep(chunk, o);
+        return;
+      }
       this.#length = -1;
+      sink.envelope(this.#flags, length === 0 ? emptyPayload : new Uint8Array(chunk.buffer, chunk.byteOffset + o, length));
+      o += length;
     }
     while (end - o >= prefixBytes) {
       const flags = chunk[o]!;
@@ -95,22 +126,23 @@ export class EnvelopeReader {
       if (end - o - prefixBytes < length) {
         this.#length = length;
         this.#flags = flags;
-        return this.#keep(chunk, o + prefixBytes, out);
+        this.#keep(chunk, o + prefixBytes);
+        return;
       }
-      out.push({ flags, data: length === 0 ? new Uint8Array(0) : new Uint8Array(chunk.buffer, chunk.byteOffset + o + prefixBytes, length) });
-      o += prefixBytes + length;
+      const at = o + prefixBytes;
+      o = at + length;
+      sink.envelope(flags, length === 0 ? emptyPayload : new Uint8Array(chunk.buffer, chunk.byteOffset + at, length));
     }
-    return o === end ? out : this.#keep(chunk, o, out);
+    if (o !== end) this.#keep(chunk, o);
   }
 
   /** Buffers what is left of `chunk` from `offset` on. */
-  #keep(chunk: Uint8Array, offset: number, out: Envelope[]): Envelope[] {
+  #keep(chunk: Uint8Array, offset: number): void {
     if (offset < chunk.byteLength) {
       this.#chunks.push(chunk);
       this.#offset = offset;
       this.#buffered = chunk.byteLength - offset;
     }
-    return out;
   }
 
   #check(flags: number, length: number): void {
@@ -153,7 +185,7 @@ export class EnvelopeReader {
 
   /** Removes `n` buffered bytes from the front: a view when one chunk holds them all. */
   #take(n: number): Uint8Array {
-    if (n === 0) return new Uint8Array(0);
+    if (n === 0) return emptyPayload;
     const first = this.#chunks[0]!;
     const o = this.#offset;
     if (first.byteLength - o >= n) {

@@ -82,3 +82,31 @@ test("flags outside the allowed set fail with INTERNAL; allowed ones are returne
   assert.equal(Buffer.from(env!.data).toString(), "grpc-status:0\r\n");
   assert.throws(() => new EnvelopeReader(100, 0x81).push(encodeEnvelope(Buffer.alloc(1), 0x02)), /invalid message flags 0x2/);
 });
+
+test("read hands the sink each message as it is read; a bad prefix throws after the messages before it", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.uint8Array({ maxLength: 40 }), { minLength: 1, maxLength: 6 }),
+      fc.array(fc.nat(), { maxLength: 10 }),
+      (messages, cuts) => {
+        // The stream: the messages, then a prefix with a reserved flag bit.
+        const wire = Buffer.concat([...messages.map((m) => encodeEnvelope(m)), Buffer.from([0x04, 0, 0, 0, 0])]);
+        const reader = new EnvelopeReader(1 << 20);
+        const got: Uint8Array[] = [];
+        const sink = { envelope: (_flags: number, data: Uint8Array) => void got.push(new Uint8Array(data)) };
+        let error: unknown;
+        for (const chunk of split(wire, cuts)) {
+          try {
+            reader.read(chunk, sink);
+          } catch (e) {
+            error = e;
+            break;
+          }
+        }
+        assert.ok(error instanceof RpcError && error.code === Code.INTERNAL);
+        assert.deepEqual(got, messages);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

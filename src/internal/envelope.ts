@@ -1,7 +1,7 @@
 import type { Writable } from "node:stream";
 import { flagCompressed, prefixBytes } from "./envelope-reader.js";
 
-export { EnvelopeReader, flagCompressed, prefixBytes, type Envelope } from "./envelope-reader.js";
+export { EnvelopeReader, flagCompressed, prefixBytes, type Envelope, type EnvelopeSink } from "./envelope-reader.js";
 
 /** Frames `payload` as one message with `flags` (or just the compressed flag), in a single new buffer. */
 export function encodeEnvelope(payload: Uint8Array, flags: number | boolean = 0): Buffer {

@@ -9,7 +9,7 @@ import type { Codec } from "../codec/codec.js";
 import { protoCodec } from "../codec/proto-codec.js";
 import { checkCodec } from "../codec/check-codec.js";
 import { createJsonCodec } from "../codec/json-codec.js";
-import type { ServerCallSettings } from "./server-call.js";
+import type { ServerCall, ServerCallSettings } from "./server-call.js";
 import type { HandlerContext } from "./handler-context.js";
 import { dispatchHttp2Stream, type ConnectionCheck, type DispatchSettings } from "./http2-dispatch.js";
 import { dispatchHttp1Request } from "./http1-dispatch.js";
@@ -189,7 +189,7 @@ export function createServer(options: ServerOptions = {}): Server {
   for (const name of accepted) {
     if (!supportedEncodings.includes(name)) throw new TypeError(`createServer: unsupported compression "${name}"`);
   }
-  const active = new ActiveCalls();
+  const active = new ActiveCalls<ServerCall>();
   const settings: ServerCallSettings = {
     maxReceiveBytes: checkByteLimit(options.maxReceiveBytes, "maxReceiveBytes", defaultMaxReceiveBytes),
     maxSendBytes: checkByteLimit(options.maxSendBytes, "maxSendBytes", unlimitedBytes),
@@ -314,7 +314,7 @@ export function createServer(options: ServerOptions = {}): Server {
       // Connections that came from no listener (tsgrpc/testing) and in-memory calls count too.
       const drained = Promise.all([...stopped, connections.whenEmpty(), active.whenEmpty()]);
       if (!(await settlesWithin(drained, graceMs))) {
-        for (const call of [...active]) call.abortForShutdown();
+        for (const call of active.toArray()) call.abortForShutdown();
         // Let the UNAVAILABLE statuses reach the wire before the sockets go.
         await settlesWithin(connections.whenEmpty(), 50);
       }

@@ -58,7 +58,9 @@ export class Router {
             return Promise.resolve(handlerStreamResponse(ctx, out));
           };
       }
-      this.#methods.set(`/${service.typeName}/${method.name}`, { method, invoke: this.#inCallContext(applyInterceptors(step, interceptors), method.methodKind) });
+      const invoke = this.#inCallContext(applyInterceptors(step, interceptors), method.methodKind);
+      const direct = interceptors.length === 0 ? { run: handler, propagate: this.#propagate } : undefined;
+      this.#methods.set(`/${service.typeName}/${method.name}`, { method, invoke, handler: direct });
     }
   }
 

@@ -5,18 +5,33 @@ import { RpcError } from "../status/rpc-error.js";
 import { Metadata } from "../metadata/metadata.js";
 import { AsyncQueue } from "../internal/async-queue.js";
 import { findCompression, type Compression, type CompressionName } from "../internal/compression.js";
-import { serializeMessage } from "../internal/message-codec.js";
+import { serializeMessage, toMessage } from "../internal/message-codec.js";
+import { bindToCall, propagationActive, runInCall } from "../internal/deadline-propagation.js";
 import { MessageReceiver, type MessageSink } from "../internal/message-receiver.js";
 import { maxTimerMs } from "../internal/grpc-timeout.js";
 import type { ServerWire, ServerWireSink } from "../internal/transport/server-wire.js";
 import { CallContext } from "./call-context.js";
 import type { HandlerContext } from "./handler-context.js";
 import { handlerRequestOf } from "./handler-request.js";
+import type { ActiveCalls, ActiveLinks } from "./active-calls.js";
 
 /** A registered method: its descriptor and its handler behind the server's interceptors. */
 export interface MethodEntry {
   readonly method: DescMethod;
   readonly invoke: CallFn;
+  /**
+   * The handler itself, when no interceptor applies to the method: the call
+   * runs it directly, without the request and response objects only the
+   * interceptor chain reads (`invoke` would do the same, at more cost).
+   */
+  readonly handler?: DirectHandler;
+}
+
+/** A method's handler as registered: a message or messages in, a message (or its init, maybe as a promise) or an async iterable out. */
+export interface DirectHandler {
+  readonly run: (input: unknown, ctx: HandlerContext) => unknown;
+  /** Whether it runs inside the call's context, for the client calls it makes (see deadline-propagation.ts). */
+  readonly propagate: boolean;
 }
 
 /** What every call of a server shares, settled once in `createServer`. */
@@ -34,7 +49,7 @@ export interface ServerCallSettings {
   /** Where handler failures that are not `RpcError`s are reported. */
   readonly onHandlerError: (error: unknown, context: HandlerContext) => void;
   /** The calls in flight, so that a shutdown can end them with UNAVAILABLE. */
-  readonly active: Set<ServerCall>;
+  readonly active: ActiveCalls<ServerCall>;
 }
 
 /**
@@ -44,7 +59,9 @@ export interface ServerCallSettings {
  * status, or on deadline, client cancel, disconnect, shutdown or a protocol
  * error. The handler sees `context`, never this object.
  */
-export class ServerCall implements ServerWireSink, MessageSink {
+export class ServerCall implements ServerWireSink, MessageSink, ActiveLinks {
+  activePrev: ActiveLinks | undefined = undefined;
+  activeNext: ActiveLinks | undefined = undefined;
   readonly method: DescMethod;
   readonly context: CallContext;
   readonly wire: ServerWire;
@@ -237,6 +254,11 @@ export class ServerCall implements ServerWireSink, MessageSink {
   }
 
   #invoke(streaming: boolean, message: Message | AsyncIterable<Message>): void {
+    const direct = this.#entry.handler;
+    if (direct) {
+      this.#invokeDirect(direct, message);
+      return;
+    }
     const req = handlerRequestOf(this, streaming, message);
     let result: Promise<UnaryResponse | StreamResponse>;
     try {
@@ -249,6 +271,46 @@ export class ServerCall implements ServerWireSink, MessageSink {
       (res) => (res.stream ? this.#sendStream(res.message) : this.#sendUnary(res.message)),
       (e) => this.#handlerFailed(e),
     );
+  }
+
+  /** Runs a handler no interceptor wraps: what `invoke` does without the chain's request and response objects. */
+  #invokeDirect(direct: DirectHandler, input: Message | AsyncIterable<Message>): void {
+    const ctx = this.context;
+    const scoped = direct.propagate && propagationActive();
+    let out: unknown;
+    try {
+      out = scoped ? runInCall(ctx, () => direct.run(input, ctx)) : direct.run(input, ctx);
+    } catch (e) {
+      this.#handlerFailed(e);
+      return;
+    }
+    const kind = this.method.methodKind;
+    if (kind === "server_streaming" || kind === "bidi_streaming") {
+      if (!isAsyncIterable(out)) {
+        this.#handlerFailed(new TypeError(`${this.method.parent.typeName}.${this.method.localName} must return an async iterable`));
+        return;
+      }
+      void this.#sendStream(scoped ? bindToCall(ctx, out as AsyncIterable<Message>) : (out as AsyncIterable<Message>));
+    } else if (isThenable(out)) {
+      out.then(
+        (value) => this.#sendHandlerResult(value),
+        (e) => this.#handlerFailed(e),
+      );
+    } else {
+      this.#sendHandlerResult(out);
+    }
+  }
+
+  /** A unary-response handler's result: a message of the output type, or its init. */
+  #sendHandlerResult(value: unknown): void {
+    let message: Message;
+    try {
+      message = toMessage(this.method.output, value as never);
+    } catch (e) {
+      this.#handlerFailed(e);
+      return;
+    }
+    this.#sendUnary(message);
   }
 
   #serialize(message: Message): Uint8Array {
@@ -356,6 +418,14 @@ export class ServerCall implements ServerWireSink, MessageSink {
     this.#timer = undefined;
     this.#end(new RpcError(Code.DEADLINE_EXCEEDED, "deadline exceeded"));
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
+}
+
+function isAsyncIterable(value: unknown): boolean {
+  return value !== null && typeof value === "object" && Symbol.asyncIterator in value;
 }
 
 function completedReason(): RpcError {

@@ -3,7 +3,7 @@ import type { PeerTlsInfo } from "../../credentials/peer-tls.js";
 import { metadataFromHeaders, type Metadata } from "../../metadata/metadata.js";
 import { Code } from "../../status/code.js";
 import { RpcError } from "../../status/rpc-error.js";
-import { EnvelopeReader, encodeEnvelope, flagCompressed, writeEnvelope } from "../envelope.js";
+import { EnvelopeReader, encodeEnvelope, flagCompressed, writeEnvelope, type EnvelopeSink } from "../envelope.js";
 import { Base64StreamDecoder } from "../web/base64-stream.js";
 import { DrainWaiter } from "./drain-waiter.js";
 import type { HttpExchange } from "./http-exchange.js";
@@ -31,7 +31,7 @@ export interface ExchangeWireInit {
  * noticing a client that goes away. How headers and the status are sent is
  * each protocol's.
  */
-export abstract class ExchangeServerWire implements ServerWire {
+export abstract class ExchangeServerWire implements ServerWire, EnvelopeSink {
   readonly codec: Codec;
   readonly timeoutMs: number | undefined;
   readonly requestEncoding: string | undefined;
@@ -150,19 +150,17 @@ export abstract class ExchangeServerWire implements ServerWire {
 
   protected onData(chunk: Buffer): void {
     if (this.finished) return;
-    let envelopes;
     try {
       const bytes = this.#text ? this.#text.push(chunk) : chunk;
-      envelopes = (this.#reader ??= new EnvelopeReader(this.init.maxReceiveBytes)).push(bytes);
+      (this.#reader ??= new EnvelopeReader(this.init.maxReceiveBytes)).read(bytes, this);
     } catch (e) {
-      this.sink!.requestFailed(RpcError.from(e, Code.INTERNAL));
-      return;
+      if (!this.finished) this.sink!.requestFailed(RpcError.from(e, Code.INTERNAL));
     }
-    const sink = this.sink!;
-    for (let i = 0; i < envelopes.length; i++) {
-      if (this.finished) return;
-      sink.message(envelopes[i]!.data, envelopes[i]!.flags === flagCompressed);
-    }
+  }
+
+  /** Part of EnvelopeSink: a request message, read. */
+  envelope(flags: number, data: Uint8Array): void {
+    if (!this.finished) this.sink!.message(data, flags === flagCompressed);
   }
 
   protected onRequestEnd(): void {

@@ -3,7 +3,7 @@ import { Metadata, metadataFromHeaders } from "../../metadata/metadata.js";
 import { Code } from "../../status/code.js";
 import { codeFromHttpStatus, codeFromRstCode } from "../../status/http-status.js";
 import { RpcError } from "../../status/rpc-error.js";
-import { EnvelopeReader, flagCompressed, writeEnvelope } from "../envelope.js";
+import { EnvelopeReader, flagCompressed, writeEnvelope, type EnvelopeSink } from "../envelope.js";
 import { statusFromTrailers } from "../status-trailers.js";
 import { grpcSubtype } from "../grpc-content-type.js";
 import type { ClientWire, ClientWireSink } from "./client-wire.js";
@@ -18,7 +18,7 @@ import { resetStream } from "./reset-stream.js";
  * (trailers, trailers-only, HTTP errors, resets, lost connections), and
  * frames and unframes messages.
  */
-export class GrpcClientWire implements ClientWire {
+export class GrpcClientWire implements ClientWire, EnvelopeSink {
   readonly #stream: ClientHttp2Stream;
   /** Kept to tell a dropped connection from a reset stream, after the stream forgets it. */
   readonly #session: Http2Session | undefined;
@@ -200,19 +200,18 @@ export class GrpcClientWire implements ClientWire {
   /** @internal stream listener */
   onData(chunk: Buffer): void {
     if (this.#done) return;
-    const sink = this.#sink!;
-    let envelopes;
     try {
-      envelopes = (this.#reader ??= new EnvelopeReader(this.#maxReceiveBytes)).push(chunk);
+      (this.#reader ??= new EnvelopeReader(this.#maxReceiveBytes)).read(chunk, this);
     } catch (e) {
-      this.cancel();
-      sink.failed(RpcError.from(e, Code.INTERNAL));
-      return;
-    }
-    for (let i = 0; i < envelopes.length; i++) {
       if (this.#done) return;
-      sink.message(envelopes[i]!.data, envelopes[i]!.flags === flagCompressed);
+      this.cancel();
+      this.#sink!.failed(RpcError.from(e, Code.INTERNAL));
     }
+  }
+
+  /** @internal Part of EnvelopeSink: a response message, read. */
+  envelope(flags: number, data: Uint8Array): void {
+    if (!this.#done) this.#sink!.message(data, flags === flagCompressed);
   }
 
   /** @internal stream listener */

@@ -4,7 +4,7 @@ import { peerTlsOf, type PeerTlsInfo } from "../../credentials/peer-tls.js";
 import { metadataFromHeaders, type Metadata } from "../../metadata/metadata.js";
 import { Code } from "../../status/code.js";
 import { RpcError } from "../../status/rpc-error.js";
-import { EnvelopeReader, flagCompressed, writeEnvelope } from "../envelope.js";
+import { EnvelopeReader, flagCompressed, writeEnvelope, type EnvelopeSink } from "../envelope.js";
 import { writeStatusTrailers } from "../status-trailers.js";
 import { MessageWriter } from "./message-writer.js";
 import { pingPolicyOf, type PingPolicy } from "./keepalive-enforcement.js";
@@ -26,7 +26,7 @@ export interface GrpcWireSettings {
  * length-prefixed messages in DATA frames, metadata in HEADERS, the status
  * in trailers (or alone, trailers-only, when nothing else was sent).
  */
-export class GrpcServerWire implements ServerWire {
+export class GrpcServerWire implements ServerWire, EnvelopeSink {
   readonly codec: Codec;
   readonly timeoutMs: number | undefined;
   readonly requestEncoding: string | undefined;
@@ -139,18 +139,16 @@ export class GrpcServerWire implements ServerWire {
   /** @internal A DATA chunk of the request. */
   onData(chunk: Buffer): void {
     if (this.#finished) return;
-    let envelopes;
     try {
-      envelopes = (this.#reader ??= new EnvelopeReader(this.#settings.maxReceiveBytes)).push(chunk);
+      (this.#reader ??= new EnvelopeReader(this.#settings.maxReceiveBytes)).read(chunk, this);
     } catch (e) {
-      this.#sink!.requestFailed(RpcError.from(e, Code.INTERNAL));
-      return;
+      if (!this.#finished) this.#sink!.requestFailed(RpcError.from(e, Code.INTERNAL));
     }
-    const sink = this.#sink!;
-    for (let i = 0; i < envelopes.length; i++) {
-      if (this.#finished) return;
-      sink.message(envelopes[i]!.data, envelopes[i]!.flags === flagCompressed);
-    }
+  }
+
+  /** @internal Part of EnvelopeSink: a request message, read. */
+  envelope(flags: number, data: Uint8Array): void {
+    if (!this.#finished) this.#sink!.message(data, flags === flagCompressed);
   }
 
   /** @internal The client half-closed. */

@@ -13,6 +13,32 @@ import type { ServerWire, ServerWireSink } from "./server-wire.js";
 
 type Headers = Record<string, string | string[]>;
 
+/**
+ * Response options: trailers follow the data; no `date` header (gRPC
+ * servers in C and Go send none, and Node would add one to every response).
+ */
+const respondOptions = Object.freeze({ waitForTrailers: true, sendDate: false });
+const trailersOnlyOptions = Object.freeze({ endStream: true, sendDate: false });
+
+/** The trailers of nearly every call: OK, no metadata. Node copies what it is given, so one frozen object serves all. */
+const okTrailers: Headers = Object.freeze({ "grpc-status": "0" });
+
+/** Response headers without metadata or encoding, by server and content type: made once, not per call. */
+const plainResponseHeaders = new WeakMap<GrpcWireSettings, Map<string, Headers>>();
+
+/** At most this many content types per server get their own cached headers (clients choose the string). */
+const maxCachedContentTypes = 8;
+
+function responseHeaders(settings: GrpcWireSettings, contentType: string): Headers {
+  let byType = plainResponseHeaders.get(settings);
+  if (!byType) plainResponseHeaders.set(settings, (byType = new Map()));
+  let h = byType.get(contentType);
+  if (h) return h;
+  h = Object.freeze({ ":status": "200", "content-type": contentType, "grpc-accept-encoding": settings.acceptEncodingHeader });
+  if (byType.size < maxCachedContentTypes) byType.set(contentType, h);
+  return h;
+}
+
 /** What every gRPC wire of a server shares. */
 export interface GrpcWireSettings {
   /** Largest request message, in bytes (before decompression: framing stops bigger ones early). */
@@ -91,11 +117,14 @@ export class GrpcServerWire implements ServerWire, EnvelopeSink {
   }
 
   sendHeader(header: Metadata | undefined, encoding: string | undefined): void {
-    const h: Headers = { ":status": "200", "content-type": this.#contentType, "grpc-accept-encoding": this.#settings.acceptEncodingHeader };
-    if (encoding) h["grpc-encoding"] = encoding;
-    header?.writeTo(h);
+    let h = responseHeaders(this.#settings, this.#contentType);
+    if (encoding || (header && header.size > 0)) {
+      h = { ...h };
+      if (encoding) h["grpc-encoding"] = encoding;
+      header?.writeTo(h);
+    }
     try {
-      this.#stream.respond(h, { waitForTrailers: true });
+      this.#stream.respond(h, respondOptions);
     } catch {
       // The stream closed under us; its 'close' ends the call.
     }
@@ -112,8 +141,11 @@ export class GrpcServerWire implements ServerWire, EnvelopeSink {
   finish(status: RpcError | null, trailer: Metadata | undefined, last?: Uint8Array, lastCompressed?: boolean): void {
     if (this.#finished) return;
     this.#finish();
-    const t: Headers = {};
-    writeStatusTrailers(t, status, trailer);
+    let t = okTrailers;
+    if (status || (trailer && trailer.size > 0)) {
+      t = {};
+      writeStatusTrailers(t, status, trailer);
+    }
     this.#trailers = t;
     const stream = this.#stream;
     if (stream.closed || stream.destroyed) return;
@@ -172,7 +204,7 @@ export class GrpcServerWire implements ServerWire, EnvelopeSink {
   /** @internal The stream asks for trailers: all data is out. */
   onWantTrailers(): void {
     try {
-      this.#stream.sendTrailers(this.#trailers ?? { "grpc-status": String(Code.INTERNAL) });
+      this.#stream.sendTrailers(this.#trailers ?? internalTrailers);
     } catch {
       // Closed meanwhile: nothing left to tell the client.
     }
@@ -209,7 +241,7 @@ export function respondTrailersOnly(
   header?.writeTo(h);
   writeStatusTrailers(h, status, trailer);
   try {
-    stream.respond(h, { endStream: true });
+    stream.respond(h, trailersOnlyOptions);
   } catch {
     // The stream closed under us; nothing left to tell the client.
   }
@@ -221,6 +253,9 @@ function peerOf(stream: ServerHttp2Stream): string {
   const addr = socket.remoteAddress ?? "";
   return `${addr.includes(":") ? `[${addr}]` : addr}:${socket.remotePort ?? 0}`;
 }
+
+/** Trailers asked for before the call ended: cannot happen, but the client must not be left without a status. */
+const internalTrailers: Headers = Object.freeze({ "grpc-status": String(Code.INTERNAL) });
 
 function truncatedError(): RpcError {
   return new RpcError(Code.INTERNAL, "protocol error: the request stream ended in the middle of a message");

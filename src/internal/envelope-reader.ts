@@ -57,7 +57,7 @@ export class EnvelopeReader {
     return this.#buffered > 0 || this.#length >= 0;
   }
 
-  /** The messages that `chunk` completes. */
+  /** The messages that `chunk` completes, as an array (for tests and one-off reads; the wires use `read`). */
   push(chunk: Uint8Array, out: Envelope[] = []): Envelope[] {
     this.read(chunk, { envelope: (flags, data) => void out.push({ flags, data }) });
     return out;

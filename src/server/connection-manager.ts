@@ -232,7 +232,7 @@ class ManagedConnection {
   }
 
   #ageReached(): void {
-    if (this.#streams > 0 || this.#agedOut) {
+    if (this.#streams > 0) {
       this.#drainForAge();
       return;
     }

@@ -3,11 +3,8 @@ import { handlerStreamResponse, handlerUnaryResponse } from "./handler-response.
 import type { CallFn, Interceptor, StreamRequest, UnaryRequest } from "../interceptor.js";
 import { applyInterceptors } from "../interceptor.js";
 import { toMessage } from "../internal/message-codec.js";
-import type { MethodEntry } from "./server-call.js";
-import type { HandlerContext } from "./handler-context.js";
+import type { DirectHandler, MethodEntry } from "./server-call.js";
 import { bindToCall, propagationActive, runInCall } from "../internal/deadline-propagation.js";
-
-type AnyImpl = (input: unknown, ctx: HandlerContext) => unknown;
 
 /**
  * The methods a server answers, by `:path` (`/package.Service/Method`),
@@ -37,37 +34,48 @@ export class Router {
       const fn = impl[method.localName];
       if (fn === undefined) continue;
       if (typeof fn !== "function") throw new TypeError(`${service.typeName}.${method.localName} must be a function`);
-      const handler = (fn as AnyImpl).bind(impl);
-      let step: CallFn;
-      switch (method.methodKind) {
-        case "unary":
-        case "client_streaming":
-          step = async (req) => {
-            const ctx = req.context!;
-            const out = await handler(req.message, ctx);
-            return handlerUnaryResponse(ctx, toMessage(method.output, out as never));
-          };
-          break;
-        default:
-          step = (req) => {
-            const ctx = req.context!;
-            const out = handler(req.message, ctx) as AsyncIterable<never>;
+      const handler = (fn as DirectHandler).bind(impl);
+      const streaming = method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
+      // The handler with its result checked: what the chain's last step runs, and what a call
+      // runs directly when no interceptor applies to the method.
+      const run: DirectHandler = streaming
+        ? (input, ctx) => {
+            const out = handler(input, ctx);
             if (out === null || typeof out !== "object" || !(Symbol.asyncIterator in out)) {
-              return Promise.reject(new TypeError(`${service.typeName}.${method.localName} must return an async iterable`));
+              throw new TypeError(`${service.typeName}.${method.localName} must return an async iterable`);
             }
-            return Promise.resolve(handlerStreamResponse(ctx, out));
-          };
-      }
-      const invoke = this.#inCallContext(applyInterceptors(step, interceptors), method.methodKind);
-      const direct = interceptors.length === 0 ? { run: handler, propagate: this.#propagate } : undefined;
+            return out;
+          }
+        : handler;
+      const step: CallFn = streaming
+        ? (req) => {
+            try {
+              return Promise.resolve(handlerStreamResponse(req.context!, run(req.message, req.context!) as AsyncIterable<never>));
+            } catch (e) {
+              return Promise.reject(e);
+            }
+          }
+        : async (req) => handlerUnaryResponse(req.context!, toMessage(method.output, (await run(req.message, req.context!)) as never));
+      const invoke = this.#inCallContext(applyInterceptors(step, interceptors), streaming);
+      const direct = interceptors.length === 0 ? this.#directInCallContext(run, streaming) : undefined;
       this.#methods.set(`/${service.typeName}/${method.name}`, { method, invoke, handler: direct });
     }
   }
 
+  /** A handler run directly, as part of its call like the chain (see `#inCallContext`). */
+  #directInCallContext(run: DirectHandler, streaming: boolean): DirectHandler {
+    if (!this.#propagate) return run;
+    return (input, ctx) => {
+      if (!propagationActive()) return run(input, ctx);
+      const out = runInCall(ctx, () => run(input, ctx));
+      return streaming ? bindToCall(ctx, out as AsyncIterable<unknown>) : out;
+    };
+  }
+
   /** Runs the chain, and the steps of a response stream, as part of the call (see deadline-propagation.ts). */
-  #inCallContext(chain: CallFn, kind: string): CallFn {
+  #inCallContext(chain: CallFn, streaming: boolean): CallFn {
     if (!this.#propagate) return chain;
-    if (kind !== "server_streaming" && kind !== "bidi_streaming") {
+    if (!streaming) {
       return (req) => (propagationActive() ? runInCall(req.context!, () => chain(req)) : chain(req));
     }
     return (req) =>

@@ -6,7 +6,6 @@ import { Metadata } from "../metadata/metadata.js";
 import { AsyncQueue } from "../internal/async-queue.js";
 import { findCompression, type Compression, type CompressionName } from "../internal/compression.js";
 import { serializeMessage, toMessage } from "../internal/message-codec.js";
-import { bindToCall, propagationActive, runInCall } from "../internal/deadline-propagation.js";
 import { MessageReceiver, type MessageSink } from "../internal/message-receiver.js";
 import { maxTimerMs } from "../internal/grpc-timeout.js";
 import type { ServerWire, ServerWireSink } from "../internal/transport/server-wire.js";
@@ -27,12 +26,8 @@ export interface MethodEntry {
   readonly handler?: DirectHandler;
 }
 
-/** A method's handler as registered: a message or messages in, a message (or its init, maybe as a promise) or an async iterable out. */
-export interface DirectHandler {
-  readonly run: (input: unknown, ctx: HandlerContext) => unknown;
-  /** Whether it runs inside the call's context, for the client calls it makes (see deadline-propagation.ts). */
-  readonly propagate: boolean;
-}
+/** A method's handler: a message or messages in, a message (or its init, maybe as a promise) or an async iterable out. */
+export type DirectHandler = (input: unknown, ctx: HandlerContext) => unknown;
 
 /** What every call of a server shares, settled once in `createServer`. */
 export interface ServerCallSettings {
@@ -273,24 +268,18 @@ export class ServerCall implements ServerWireSink, MessageSink, ActiveLinks {
     );
   }
 
-  /** Runs a handler no interceptor wraps: what `invoke` does without the chain's request and response objects. */
-  #invokeDirect(direct: DirectHandler, input: Message | AsyncIterable<Message>): void {
-    const ctx = this.context;
-    const scoped = direct.propagate && propagationActive();
+  /** Runs a handler no interceptor wraps (the router checked its result and set its context): the chain's work without its request and response objects. */
+  #invokeDirect(run: DirectHandler, input: Message | AsyncIterable<Message>): void {
     let out: unknown;
     try {
-      out = scoped ? runInCall(ctx, () => direct.run(input, ctx)) : direct.run(input, ctx);
+      out = run(input, this.context);
     } catch (e) {
       this.#handlerFailed(e);
       return;
     }
     const kind = this.method.methodKind;
     if (kind === "server_streaming" || kind === "bidi_streaming") {
-      if (!isAsyncIterable(out)) {
-        this.#handlerFailed(new TypeError(`${this.method.parent.typeName}.${this.method.localName} must return an async iterable`));
-        return;
-      }
-      void this.#sendStream(scoped ? bindToCall(ctx, out as AsyncIterable<Message>) : (out as AsyncIterable<Message>));
+      void this.#sendStream(out as AsyncIterable<Message>);
     } else if (isThenable(out)) {
       out.then(
         (value) => this.#sendHandlerResult(value),
@@ -422,10 +411,6 @@ export class ServerCall implements ServerWireSink, MessageSink, ActiveLinks {
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
-}
-
-function isAsyncIterable(value: unknown): boolean {
-  return value !== null && typeof value === "object" && Symbol.asyncIterator in value;
 }
 
 function completedReason(): RpcError {

@@ -6,7 +6,7 @@ import { RpcError } from "../../status/rpc-error.js";
 import type { ClientWireSink } from "../transport/client-wire.js";
 import { statusFromTrailers } from "../status-trailers.js";
 import { parseConnectError } from "./connect-status.js";
-import { EnvelopeReader, flagCompressed } from "../envelope-reader.js";
+import { EnvelopeReader, flagCompressed, type EnvelopeSink } from "../envelope-reader.js";
 
 const utf8 = new TextDecoder();
 
@@ -25,7 +25,7 @@ const notMetadata = /^(?:content-length|content-encoding|date|server|vary|keep-a
  * it calls the sink, at most one status. `decoded` says the body arrives
  * already decoded from its HTTP `content-encoding` (fetch does that).
  */
-export class WebResponseDecoder {
+export class WebResponseDecoder implements EnvelopeSink {
   readonly #protocol: WebProtocol;
   readonly #sink: ClientWireSink;
   readonly #maxBytes: number;
@@ -113,24 +113,24 @@ export class WebResponseDecoder {
       this.#chunks.push(chunk);
       return;
     }
-    let frames;
     try {
-      frames = (this.#frames ??= new EnvelopeReader(this.#maxBytes, flagCompressed | (this.#protocol === "grpc-web" ? 0x80 : 0x02))).push(chunk);
+      (this.#frames ??= new EnvelopeReader(this.#maxBytes, flagCompressed | (this.#protocol === "grpc-web" ? 0x80 : 0x02))).read(chunk, this);
     } catch (e) {
-      this.#fail(RpcError.from(e, Code.INTERNAL));
-      return;
+      if (!this.done) this.#fail(RpcError.from(e, Code.INTERNAL));
     }
-    for (const f of frames) {
-      if (this.done) return;
-      if (this.#protocol === "grpc-web" && (f.flags & 0x80) !== 0) {
-        const trailers = parseTrailerBlock(f.data);
-        this.#trailer = metadataOf(trailers);
-        this.#finishWith(trailers);
-      } else if (this.#protocol === "connect-stream" && (f.flags & 0x02) !== 0) {
-        this.#endStream(f.data);
-      } else {
-        this.#sink.message(f.data, (f.flags & 0x01) !== 0);
-      }
+  }
+
+  /** Part of EnvelopeSink: a frame of the body, read. */
+  envelope(flags: number, data: Uint8Array): void {
+    if (this.done) return;
+    if (this.#protocol === "grpc-web" && (flags & 0x80) !== 0) {
+      const trailers = parseTrailerBlock(data);
+      this.#trailer = metadataOf(trailers);
+      this.#finishWith(trailers);
+    } else if (this.#protocol === "connect-stream" && (flags & 0x02) !== 0) {
+      this.#endStream(data);
+    } else {
+      this.#sink.message(data, (flags & flagCompressed) !== 0);
     }
   }
 

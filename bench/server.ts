@@ -4,7 +4,7 @@
  *
  *   npm run bench:server -- --impl=tsgrpc --port=50051
  *
- * --impl: tsgrpc | grpc-js | connect | raw; --host (default 127.0.0.1);
+ * --impl: tsgrpc | grpc-js | connect | raw | raw-protobuf; --host (default 127.0.0.1);
  * --port (default 50051, 0 = any free port); --response-size: payload bytes
  * of every answer of the raw bound, which reads no requests (default 0).
  * Prints "listening <impl> <host>:<port>" when ready; stops on SIGINT/SIGTERM.

@@ -6,8 +6,19 @@
 import type { BenchClient, BenchClientOptions } from "../clients/bench-client.js";
 import type { BenchServer, BenchServerOptions } from "../servers/bench-server.js";
 
-export const IMPLS = ["tsgrpc", "grpc-js", "connect", "raw"] as const;
+export const IMPLS = ["tsgrpc", "grpc-js", "connect", "raw", "raw-protobuf"] as const;
 export type Impl = (typeof IMPLS)[number];
+
+/**
+ * Implementations with a server only, measured by the server workload alone:
+ * `raw-protobuf`, the raw bound plus protobuf-es's parse and serialize.
+ */
+const SERVER_ONLY: readonly string[] = ["raw-protobuf"];
+
+/** The implementations of `impls` that have a client as well as a server. */
+export function withClient(impls: readonly string[]): string[] {
+  return impls.filter((i) => !SERVER_ONLY.includes(i));
+}
 
 export function isImpl(name: string): name is Impl {
   return (IMPLS as readonly string[]).includes(name);
@@ -23,6 +34,8 @@ export async function startServer(impl: Impl, options: BenchServerOptions): Prom
       return (await import("../servers/connect-server.js")).startConnectServer(options);
     case "raw":
       return (await import("../servers/raw-server.js")).startRawServer(options);
+    case "raw-protobuf":
+      return (await import("../servers/raw-protobuf-server.js")).startRawProtobufServer(options);
   }
 }
 
@@ -36,5 +49,7 @@ export async function createBenchClient(impl: Impl, options: BenchClientOptions)
       return (await import("../clients/connect-client.js")).createConnectClient(options);
     case "raw":
       return (await import("../clients/raw-client.js")).createRawClient(options);
+    case "raw-protobuf":
+      throw new Error("raw-protobuf is a server only: it has no client");
   }
 }

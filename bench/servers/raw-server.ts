@@ -16,6 +16,10 @@ import { listenHttp2 } from "./listen-http2.js";
 
 const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc" };
 const OK_TRAILERS = { "grpc-status": "0" };
+// No \`date\` header (Node adds one unless told not to): gRPC servers send none, tsgrpc included.
+const WITH_TRAILERS = { waitForTrailers: true, sendDate: false };
+const ENDED = { endStream: true, sendDate: false };
+const OPEN = { endStream: false, sendDate: false };
 const UNIMPLEMENTED = { ":status": 200, "content-type": "application/grpc", "grpc-status": "12" };
 
 export function startRawServer(options: BenchServerOptions): Promise<BenchServer> {
@@ -29,19 +33,19 @@ export function startRawServer(options: BenchServerOptions): Promise<BenchServer
     const path = headers[":path"];
     if (path === PATHS.unaryCall) {
       stream.resume();
-      stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
-      stream.once("wantTrailers", () => stream.sendTrailers(OK_TRAILERS));
+      stream.respond(RESPONSE_HEADERS, WITH_TRAILERS);
+      stream.on("wantTrailers", sendOkTrailers);
       stream.end(message);
     } else if (path === PATHS.streamingFromServer) {
       stream.resume();
-      stream.respond(RESPONSE_HEADERS);
+      stream.respond(RESPONSE_HEADERS, OPEN);
       const pump = (): void => {
         while (!stream.destroyed && stream.write(batch));
       };
       stream.on("drain", pump);
       pump();
     } else if (path === PATHS.streamingCall) {
-      stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+      stream.respond(RESPONSE_HEADERS, WITH_TRAILERS);
       stream.once("wantTrailers", () => stream.sendTrailers(OK_TRAILERS));
       const splitter = createEnvelopeSplitter(() => stream.write(message), false);
       stream.on("data", (chunk: Buffer) => splitter.push(chunk));
@@ -49,14 +53,19 @@ export function startRawServer(options: BenchServerOptions): Promise<BenchServer
     } else if (path === PATHS.streamingFromClient) {
       stream.resume();
       stream.on("end", () => {
-        stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+        stream.respond(RESPONSE_HEADERS, WITH_TRAILERS);
         stream.once("wantTrailers", () => stream.sendTrailers(OK_TRAILERS));
         stream.end(message);
       });
     } else {
       stream.resume();
-      stream.respond(UNIMPLEMENTED, { endStream: true });
+      stream.respond(UNIMPLEMENTED, ENDED);
     }
   });
   return listenHttp2(server, options);
+}
+
+/** Shared by every unary stream (Node calls it with the stream as `this`): no closure per call. */
+function sendOkTrailers(this: http2.ServerHttp2Stream): void {
+  this.sendTrailers(OK_TRAILERS);
 }

@@ -41,6 +41,10 @@ function ratio(a: Num, b: Num): string {
   const y = n(b);
   return x === undefined || !y ? "–" : `${(x / y).toFixed(2)}×`;
 }
+function spread(v: Num): string {
+  const x = n(v);
+  return x === undefined ? "–" : `±${Math.round(x)} %`;
+}
 function percent(v: Num): string {
   const x = n(v);
   return x === undefined ? "–" : `${Math.round(x)} %`;
@@ -70,14 +74,16 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
     const by = (size: number, impl: string): ServerRow | undefined =>
       results.server!.find((r) => r.payloadBytes === size && r.impl === impl);
     const load = s.durationS !== undefined ? `${s.durationS} s` : `${s.requests} requests`;
+    const tries = s.rounds > 1 ? ` Each server measured ${s.rounds} times, interleaved with the others; the row is its median try, *spread* how far the tries' req/s spread around it.` : "";
     parts.push(
-      `### Server throughput\n\nh2load, ${s.connections} connections × ${s.streamsPerConnection} streams, unary, ${load} after a ${s.warmupS} s warm-up; latency from h2load's per-request log.\n\n` +
+      `### Server throughput\n\nh2load, ${s.connections} connections × ${s.streamsPerConnection} streams, unary, ${load} after a ${s.warmupS} s warm-up; latency from h2load's per-request log.${tries}\n\n` +
         table(
-          ["response", "server", "req/s", "× bound", "× bound+protobuf", "× grpc-js", "× Connect", "p50 ms", "p99 ms", "p99.9 ms", "server CPU µs/req", "other CPU", "answers"],
+          ["response", "server", "req/s", "spread", "× bound", "× bound+protobuf", "× grpc-js", "× Connect", "p50 ms", "p99 ms", "p99.9 ms", "server CPU µs/req", "other CPU", "answers"],
           results.server.map((r) => [
             sizeLabel(r.payloadBytes),
             r.impl,
             int(r.reqPerSec),
+            spread(r.spreadPercent),
             ratio(r.reqPerSec, by(r.payloadBytes, "raw")?.reqPerSec),
             ratio(r.reqPerSec, by(r.payloadBytes, "raw-protobuf")?.reqPerSec),
             ratio(r.reqPerSec, by(r.payloadBytes, "grpc-js")?.reqPerSec),
@@ -98,12 +104,13 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
     const grpcJs = results.client.find((r) => r.impl === "grpc-js");
     const connect = results.client.find((r) => r.impl === "connect");
     parts.push(
-      `### Client throughput (against the raw bound server)\n\nUnary: ${c.concurrency} calls in flight, ${c.durationMs / 1000} s, ${c.messageSize} B each way. Server streaming: ${int(c.streamMessages)} × ${c.messageSize} B messages on one call.\n\n` +
+      `### Client throughput (against the raw bound server)\n\nUnary: ${c.concurrency} calls in flight, ${c.durationMs / 1000} s, ${c.messageSize} B each way. Server streaming: ${int(c.streamMessages)} × ${c.messageSize} B messages on one call.${c.rounds > 1 ? ` Each client measured ${c.rounds} times, interleaved; each workload's figures are its median try.` : ""}\n\n` +
         table(
-          ["client", "unary calls/s", "× bound", "× grpc-js", "× Connect", "CPU µs/call", "p50 ms", "p99 ms", "p99.9 ms", "raw server CPU", "streamed msgs/s", "× bound", "× grpc-js", "× Connect", "CPU µs/msg", "raw server CPU", "other CPU", "answers"],
+          ["client", "unary calls/s", "spread", "× bound", "× grpc-js", "× Connect", "CPU µs/call", "p50 ms", "p99 ms", "p99.9 ms", "raw server CPU", "streamed msgs/s", "spread", "× bound", "× grpc-js", "× Connect", "CPU µs/msg", "raw server CPU", "other CPU", "answers"],
           results.client.map((r) => [
             r.impl,
             int(r.unary.callsPerSec),
+            spread(r.unarySpreadPercent),
             ratio(r.unary.callsPerSec, raw?.unary.callsPerSec),
             ratio(r.unary.callsPerSec, grpcJs?.unary.callsPerSec),
             ratio(r.unary.callsPerSec, connect?.unary.callsPerSec),
@@ -113,6 +120,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
             ms(r.unary.p999Us),
             percent(r.unary.serverCpuPercent),
             int(r.serverStream.msgsPerSec),
+            spread(r.streamSpreadPercent),
             ratio(r.serverStream.msgsPerSec, raw?.serverStream.msgsPerSec),
             ratio(r.serverStream.msgsPerSec, grpcJs?.serverStream.msgsPerSec),
             ratio(r.serverStream.msgsPerSec, connect?.serverStream.msgsPerSec),

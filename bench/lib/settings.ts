@@ -14,6 +14,8 @@ export interface Settings {
     /** Timing mode (full); quick mode sends a fixed `requests` instead. */
     durationS?: number;
     requests?: number;
+    /** Tries per server, interleaved with the others'; the median one is reported. */
+    rounds: number;
   };
   client: {
     concurrency: number;
@@ -21,6 +23,8 @@ export interface Settings {
     durationMs: number;
     streamMessages: number;
     messageSize: number;
+    /** Tries per client, interleaved with the others'; the median of each workload is reported. */
+    rounds: number;
   };
   e2e: {
     concurrency: number;
@@ -57,12 +61,14 @@ export function settingsFor(mode: "full" | "quick"): Settings {
       connections: 4,
       streamsPerConnection: 32,
       warmupS: quick ? 1 : 2,
-      ...(quick ? { requests: 3000 } : { durationS: 10 }),
+      ...(quick ? { requests: 3000 } : { durationS: 6 }),
+      rounds: quick ? 1 : 3,
     },
     client: {
       concurrency: 64,
       warmupMs: quick ? 300 : 2000,
-      durationMs: quick ? 500 : 10_000,
+      durationMs: quick ? 500 : 6_000,
+      rounds: quick ? 1 : 3,
       streamMessages: quick ? 10_000 : 1_000_000,
       messageSize: 100,
     },

@@ -2,16 +2,21 @@
  * Client throughput: each client (pinned to the load core) against the raw
  * bound server (pinned to the server core), which costs as little as a
  * server can, so the client is what is measured. The raw client is the
- * client-side bound.
+ * client-side bound. Full runs measure every client several times,
+ * interleaved, and keep the median try of each workload (lib/rounds.ts).
  */
 import { runWorkerWithServerCpu, startServerProcess, type WorkerResult } from "../lib/child.js";
 import { measureUndisturbed } from "../lib/retry.js";
+import { interleaved, medianTry, spreadPercent } from "../lib/rounds.js";
 import type { Settings } from "../lib/settings.js";
 
 export interface ClientRow {
   impl: string;
   unary: WorkerResult;
   serverStream: WorkerResult;
+  /** How far the tries spread (full runs make several, interleaved; each figure is the median one): ± percent of the median. */
+  unarySpreadPercent?: number;
+  streamSpreadPercent?: number;
   problems: string[];
 }
 
@@ -20,15 +25,28 @@ export async function runClientThroughput(
   settings: Settings,
   log: (line: string) => void,
 ): Promise<ClientRow[]> {
-  const rows: ClientRow[] = [];
-  for (const impl of impls) {
+  const tries = await interleaved(impls, settings.client.rounds, async (impl) => {
     const measure = () => measureClient(impl, settings);
     // Streams are too short for the coarse /proc/stat ticks: judge by the unary window.
     const row = await measureUndisturbed(settings, log, `client ${impl}`, measure, (r) => r.unary.otherCpuPercent as number | undefined);
-    rows.push(row);
     log(`client ${impl}: ${row.unary.callsPerSec} calls/s, ${row.serverStream.msgsPerSec} msgs/s ${row.problems.join("; ")}`);
-  }
-  return rows;
+    return row;
+  });
+  return impls.map((impl) => {
+    const all = tries.get(impl)!;
+    // The two workloads are separate measurements: the median try of each.
+    const row: ClientRow = {
+      impl,
+      unary: medianTry(all, (r) => r.unary.callsPerSec as number | undefined).unary,
+      serverStream: medianTry(all, (r) => r.serverStream.msgsPerSec as number | undefined).serverStream,
+      problems: [...new Set(all.flatMap((r) => r.problems))],
+    };
+    if (all.length > 1) {
+      row.unarySpreadPercent = spreadPercent(all.map((r) => r.unary.callsPerSec as number | undefined));
+      row.streamSpreadPercent = spreadPercent(all.map((r) => r.serverStream.msgsPerSec as number | undefined));
+    }
+    return row;
+  });
 }
 
 async function measureClient(impl: string, settings: Settings): Promise<ClientRow> {

@@ -3,6 +3,8 @@
  * (pinned to the server core), unary calls with a pre-framed request, after a
  * separate warm-up run. Each server is verified once with a real gRPC check
  * before it is measured, and h2load's own error counts are checked after.
+ * Full runs measure every server several times, interleaved, and keep the
+ * median try (lib/rounds.ts).
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +12,7 @@ import { join } from "node:path";
 import { CORES, startServerProcess } from "../lib/child.js";
 import { foreignPercent, readCoreBusyUs } from "../lib/core-load.js";
 import { measureUndisturbed } from "../lib/retry.js";
+import { interleaved, medianTry, spreadPercent } from "../lib/rounds.js";
 import { frame } from "../lib/envelope.js";
 import { runH2load } from "../lib/h2load.js";
 import { PATHS, requestBytes } from "../lib/messages.js";
@@ -28,6 +31,10 @@ export interface ServerRow {
   /** CPU other processes took on the server's core during the measured run, % of the core. */
   otherCpuPercent?: number;
   requests?: number;
+  /** req/s of every try (full runs make several, interleaved; the row is the median one). */
+  tries?: number[];
+  /** How far the tries spread: ± percent of the median req/s. */
+  spreadPercent?: number;
   verified: string;
   problems: string[];
 }
@@ -43,11 +50,22 @@ export async function runServerThroughput(
     const request = frame(requestBytes(size));
     const dataFile = join(tmpdir(), `tsgrpc-bench-request-${process.pid}-${size}.bin`);
     writeFileSync(dataFile, request);
-    for (const impl of impls) {
+    const tries = await interleaved(impls, s.rounds, async (impl) => {
       const measure = () => measureServer(impl, size, request, dataFile, settings);
       const row = await measureUndisturbed(settings, log, `server ${impl} ${size} B`, measure, (r) => r.otherCpuPercent);
-      rows.push(row);
       log(`server ${impl} ${size} B: ${row.reqPerSec} req/s, p99 ${row.p99Us} µs, p99.9 ${row.p999Us} µs ${row.problems.join("; ")}`);
+      return row;
+    });
+    for (const impl of impls) {
+      const all = tries.get(impl)!;
+      const row = { ...medianTry(all, (r) => r.reqPerSec) };
+      // A wrong answer in any try is a wrong answer.
+      row.problems = [...new Set(all.flatMap((r) => r.problems))];
+      if (all.length > 1) {
+        row.tries = all.map((r) => r.reqPerSec ?? Number.NaN);
+        row.spreadPercent = spreadPercent(all.map((r) => r.reqPerSec));
+      }
+      rows.push(row);
     }
     rmSync(dataFile, { force: true });
   }

@@ -74,7 +74,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
     const by = (size: number, impl: string): ServerRow | undefined =>
       results.server!.find((r) => r.payloadBytes === size && r.impl === impl);
     const load = s.durationS !== undefined ? `${s.durationS} s` : `${s.requests} requests`;
-    const tries = s.rounds > 1 ? ` Each server measured ${s.rounds} times, interleaved with the others; the row is its median try, *spread* how far the tries' req/s spread around it.` : "";
+    const tries = s.rounds > 1 ? ` Each server measured ${s.rounds} times, interleaved with the others; the row is its fastest try (noise only slows a try down), *spread* how far its tries' req/s spread.` : "";
     parts.push(
       `### Server throughput\n\nh2load, ${s.connections} connections × ${s.streamsPerConnection} streams, unary, ${load} after a ${s.warmupS} s warm-up; latency from h2load's per-request log.${tries}\n\n` +
         table(
@@ -104,7 +104,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
     const grpcJs = results.client.find((r) => r.impl === "grpc-js");
     const connect = results.client.find((r) => r.impl === "connect");
     parts.push(
-      `### Client throughput (against the raw bound server)\n\nUnary: ${c.concurrency} calls in flight, ${c.durationMs / 1000} s, ${c.messageSize} B each way. Server streaming: ${int(c.streamMessages)} × ${c.messageSize} B messages on one call.${c.rounds > 1 ? ` Each client measured ${c.rounds} times, interleaved; each workload's figures are its median try.` : ""}\n\n` +
+      `### Client throughput (against the raw bound server)\n\nUnary: ${c.concurrency} calls in flight, ${c.durationMs / 1000} s, ${c.messageSize} B each way. Server streaming: ${int(c.streamMessages)} × ${c.messageSize} B messages on one call.${c.rounds > 1 ? ` Each client measured ${c.rounds} times, interleaved; each workload's figures are its fastest try.` : ""}\n\n` +
         table(
           ["client", "unary calls/s", "spread", "× bound", "× grpc-js", "× Connect", "CPU µs/call", "p50 ms", "p99 ms", "p99.9 ms", "raw server CPU", "streamed msgs/s", "spread", "× bound", "× grpc-js", "× Connect", "CPU µs/msg", "raw server CPU", "other CPU", "answers"],
           results.client.map((r) => [

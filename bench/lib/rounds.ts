@@ -1,9 +1,12 @@
 /**
- * Interleaved tries and their median: on a shared machine, noise comes in
- * bursts of seconds to minutes that nothing on the machine can see (the
+ * Interleaved tries and the best of them: on a shared machine, noise comes
+ * in bursts of seconds to minutes that nothing on the machine can see (the
  * hypervisor reports no steal time here). Measuring every implementation
- * once per round, round after round, spreads a burst over all of them, and
- * the median try of each drops the burst.
+ * once per round, round after round, spreads a burst over all of them. Noise
+ * only ever slows a try down (it takes CPU from the pinned process; nothing
+ * lends it more than the machine has), so the fastest try of each is the
+ * closest to what the code costs. A median would still report a burst that
+ * caught two tries of three, as one in the first run with rounds did.
  */
 
 /** Runs `measure` for every implementation, `rounds` times, implementations in turn within each round. */
@@ -15,14 +18,15 @@ export async function interleaved<T>(impls: readonly string[], rounds: number, m
   return tries;
 }
 
-/** The try with the median `value` (the higher middle one of an even count); tries without a value rank lowest. */
-export function medianTry<T>(tries: readonly T[], value: (t: T) => number | undefined): T {
-  if (tries.length === 0) throw new Error("medianTry: no tries");
-  const ranked = [...tries].sort((a, b) => (value(a) ?? -Infinity) - (value(b) ?? -Infinity));
-  return ranked[Math.floor(ranked.length / 2)]!;
+/** The try with the highest `value` (a rate: req/s, calls/s); tries without one rank lowest. */
+export function bestTry<T>(tries: readonly T[], value: (t: T) => number | undefined): T {
+  if (tries.length === 0) throw new Error("bestTry: no tries");
+  let best: T = tries[0]!;
+  for (const t of tries) if ((value(t) ?? -Infinity) > (value(best) ?? -Infinity)) best = t;
+  return best;
 }
 
-/** How far the tries spread around their median, as ± percent of it (half the range); undefined for fewer than two values. */
+/** How far the tries spread: half their range, as ± percent of their median; undefined for fewer than two values. */
 export function spreadPercent(values: readonly (number | undefined)[]): number | undefined {
   const v = values.filter((x): x is number => x !== undefined && Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length < 2) return undefined;

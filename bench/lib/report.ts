@@ -6,6 +6,7 @@ import type { ClientRow } from "../workloads/client-throughput.js";
 import type { EndToEndRow } from "../workloads/end-to-end.js";
 import type { MemoryRow } from "../workloads/memory.js";
 import type { ServerRow } from "../workloads/server-throughput.js";
+import { spreadPercent } from "./rounds.js";
 import type { Settings } from "./settings.js";
 
 export interface Results {
@@ -41,9 +42,10 @@ function ratio(a: Num, b: Num): string {
   const y = n(b);
   return x === undefined || !y ? "–" : `${(x / y).toFixed(2)}×`;
 }
-function spread(v: Num): string {
-  const x = n(v);
-  return x === undefined ? "–" : `±${Math.round(x)} %`;
+/** How far the tries of a row spread (± percent of their median); "–" for a single try. */
+function spread(tries: readonly (number | undefined)[] | undefined): string {
+  const x = tries ? spreadPercent(tries) : undefined;
+  return x === undefined ? "–" : `±${x} %`;
 }
 function percent(v: Num): string {
   const x = n(v);
@@ -83,7 +85,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
             sizeLabel(r.payloadBytes),
             r.impl,
             int(r.reqPerSec),
-            spread(r.spreadPercent),
+            spread(r.tries),
             ratio(r.reqPerSec, by(r.payloadBytes, "raw")?.reqPerSec),
             ratio(r.reqPerSec, by(r.payloadBytes, "raw-protobuf")?.reqPerSec),
             ratio(r.reqPerSec, by(r.payloadBytes, "grpc-js")?.reqPerSec),
@@ -110,7 +112,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
           results.client.map((r) => [
             r.impl,
             int(r.unary.callsPerSec),
-            spread(r.unarySpreadPercent),
+            spread(r.unaryTries),
             ratio(r.unary.callsPerSec, raw?.unary.callsPerSec),
             ratio(r.unary.callsPerSec, grpcJs?.unary.callsPerSec),
             ratio(r.unary.callsPerSec, connect?.unary.callsPerSec),
@@ -120,7 +122,7 @@ export function renderReport(results: Results, settings: Settings, targets: Targ
             ms(r.unary.p999Us),
             percent(r.unary.serverCpuPercent),
             int(r.serverStream.msgsPerSec),
-            spread(r.streamSpreadPercent),
+            spread(r.streamTries),
             ratio(r.serverStream.msgsPerSec, raw?.serverStream.msgsPerSec),
             ratio(r.serverStream.msgsPerSec, grpcJs?.serverStream.msgsPerSec),
             ratio(r.serverStream.msgsPerSec, connect?.serverStream.msgsPerSec),

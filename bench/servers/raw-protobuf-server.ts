@@ -13,19 +13,11 @@
  */
 import http2 from "node:http2";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { SimpleRequestSchema, SimpleResponseSchema } from "../../interop/gen/grpc/testing/messages_pb.js";
-import { frame } from "../lib/envelope.js";
-import { PATHS, responseFor } from "../lib/messages.js";
+import { envelopePrefix, frame } from "../lib/envelope.js";
+import { PATHS, SimpleRequestSchema, SimpleResponseSchema, responseFor } from "../lib/messages.js";
 import type { BenchServer, BenchServerOptions } from "./bench-server.js";
 import { listenHttp2 } from "./listen-http2.js";
-
-const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc" };
-const OK_TRAILERS = { "grpc-status": "0" };
-// No \`date\` header (Node adds one unless told not to): gRPC servers send none, tsgrpc included.
-const WITH_TRAILERS = { waitForTrailers: true, sendDate: false };
-const ENDED = { endStream: true, sendDate: false };
-const BAD_REQUEST = { ":status": 200, "content-type": "application/grpc", "grpc-status": "13" };
-const UNIMPLEMENTED = { ":status": 200, "content-type": "application/grpc", "grpc-status": "12" };
+import { ENDED, ignoreErrors, INTERNAL, RESPONSE_HEADERS, sendOkTrailers, UNIMPLEMENTED, WITH_TRAILERS } from "./raw-responses.js";
 
 const kBody = Symbol("request bytes");
 type UnaryStream = http2.ServerHttp2Stream & { [kBody]?: Buffer };
@@ -33,7 +25,7 @@ type UnaryStream = http2.ServerHttp2Stream & { [kBody]?: Buffer };
 export function startRawProtobufServer(options: BenchServerOptions): Promise<BenchServer> {
   const server = http2.createServer();
   server.on("stream", (stream: UnaryStream, headers: http2.IncomingHttpHeaders) => {
-    stream.on("error", ignore);
+    stream.on("error", ignoreErrors);
     if (headers[":path"] !== PATHS.unaryCall) {
       stream.resume();
       stream.respond(UNIMPLEMENTED, ENDED);
@@ -41,7 +33,7 @@ export function startRawProtobufServer(options: BenchServerOptions): Promise<Ben
     }
     stream.on("data", onData);
     stream.on("end", onEnd);
-    stream.on("wantTrailers", onWantTrailers);
+    stream.on("wantTrailers", sendOkTrailers);
   });
   return listenHttp2(server, options);
 }
@@ -55,7 +47,7 @@ function onEnd(this: UnaryStream): void {
   const body = this[kBody];
   // Exactly one uncompressed message, or the call fails.
   if (!body || body.byteLength < 5 || body[0] !== 0 || body.readUInt32BE(1) !== body.byteLength - 5) {
-    this.respond(BAD_REQUEST, ENDED);
+    this.respond(INTERNAL, ENDED);
     return;
   }
   const size = fromBinary(SimpleRequestSchema, body.subarray(5)).responseSize;
@@ -66,20 +58,11 @@ function onEnd(this: UnaryStream): void {
     return;
   }
   // A large answer goes out beside its prefix: one copy of it fewer.
-  const prefix = Buffer.allocUnsafe(5);
-  prefix[0] = 0;
-  prefix.writeUInt32BE(answer.byteLength, 1);
   this.cork();
-  this.write(prefix);
+  this.write(envelopePrefix(answer.byteLength));
   this.end(answer);
   this.uncork();
 }
 
 /** From this size on an answer is not copied behind its prefix. */
 const largeBytes = 16 * 1024;
-
-function onWantTrailers(this: UnaryStream): void {
-  this.sendTrailers(OK_TRAILERS);
-}
-
-function ignore(): void {}

@@ -13,14 +13,8 @@ import { createEnvelopeSplitter, frame, repeatFrame } from "../lib/envelope.js";
 import { PATHS, responseBytes } from "../lib/messages.js";
 import type { BenchServer, BenchServerOptions } from "./bench-server.js";
 import { listenHttp2 } from "./listen-http2.js";
+import { ENDED, ignoreErrors, OPEN, RESPONSE_HEADERS, sendOkTrailers, UNIMPLEMENTED, WITH_TRAILERS } from "./raw-responses.js";
 
-const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc" };
-const OK_TRAILERS = { "grpc-status": "0" };
-// No \`date\` header (Node adds one unless told not to): gRPC servers send none, tsgrpc included.
-const WITH_TRAILERS = { waitForTrailers: true, sendDate: false };
-const ENDED = { endStream: true, sendDate: false };
-const OPEN = { endStream: false, sendDate: false };
-const UNIMPLEMENTED = { ":status": 200, "content-type": "application/grpc", "grpc-status": "12" };
 
 export function startRawServer(options: BenchServerOptions): Promise<BenchServer> {
   const message = frame(responseBytes(options.rawResponseSize));
@@ -29,7 +23,7 @@ export function startRawServer(options: BenchServerOptions): Promise<BenchServer
 
   const server = http2.createServer();
   server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
-    stream.on("error", () => {});
+    stream.on("error", ignoreErrors);
     const path = headers[":path"];
     if (path === PATHS.unaryCall) {
       stream.resume();
@@ -46,7 +40,7 @@ export function startRawServer(options: BenchServerOptions): Promise<BenchServer
       pump();
     } else if (path === PATHS.streamingCall) {
       stream.respond(RESPONSE_HEADERS, WITH_TRAILERS);
-      stream.once("wantTrailers", () => stream.sendTrailers(OK_TRAILERS));
+      stream.on("wantTrailers", sendOkTrailers);
       const splitter = createEnvelopeSplitter(() => stream.write(message), false);
       stream.on("data", (chunk: Buffer) => splitter.push(chunk));
       stream.on("end", () => stream.end());
@@ -54,7 +48,7 @@ export function startRawServer(options: BenchServerOptions): Promise<BenchServer
       stream.resume();
       stream.on("end", () => {
         stream.respond(RESPONSE_HEADERS, WITH_TRAILERS);
-        stream.once("wantTrailers", () => stream.sendTrailers(OK_TRAILERS));
+        stream.on("wantTrailers", sendOkTrailers);
         stream.end(message);
       });
     } else {
@@ -63,9 +57,4 @@ export function startRawServer(options: BenchServerOptions): Promise<BenchServer
     }
   });
   return listenHttp2(server, options);
-}
-
-/** Shared by every unary stream (Node calls it with the stream as `this`): no closure per call. */
-function sendOkTrailers(this: http2.ServerHttp2Stream): void {
-  this.sendTrailers(OK_TRAILERS);
 }

@@ -7,16 +7,16 @@
  */
 import { runWorkerWithServerCpu, startServerProcess, type WorkerResult } from "../lib/child.js";
 import { measureUndisturbed } from "../lib/retry.js";
-import { interleaved, bestTry, spreadPercent } from "../lib/rounds.js";
+import { interleaved, bestTry } from "../lib/rounds.js";
 import type { Settings } from "../lib/settings.js";
 
 export interface ClientRow {
   impl: string;
   unary: WorkerResult;
   serverStream: WorkerResult;
-  /** How far the tries spread (full runs make several, interleaved; each figure is the fastest): ± percent of their median. */
-  unarySpreadPercent?: number;
-  streamSpreadPercent?: number;
+  /** calls/s and msgs/s of every try (full runs make several, interleaved; each workload's figures are its fastest). */
+  unaryTries?: (number | undefined)[];
+  streamTries?: (number | undefined)[];
   problems: string[];
 }
 
@@ -35,17 +35,14 @@ export async function runClientThroughput(
   return impls.map((impl) => {
     const all = tries.get(impl)!;
     // The two workloads are separate measurements: the fastest try of each.
-    const row: ClientRow = {
+    return {
       impl,
       unary: bestTry(all, (r) => r.unary.callsPerSec as number | undefined).unary,
       serverStream: bestTry(all, (r) => r.serverStream.msgsPerSec as number | undefined).serverStream,
+      unaryTries: all.map((r) => r.unary.callsPerSec as number | undefined),
+      streamTries: all.map((r) => r.serverStream.msgsPerSec as number | undefined),
       problems: [...new Set(all.flatMap((r) => r.problems))],
     };
-    if (all.length > 1) {
-      row.unarySpreadPercent = spreadPercent(all.map((r) => r.unary.callsPerSec as number | undefined));
-      row.streamSpreadPercent = spreadPercent(all.map((r) => r.serverStream.msgsPerSec as number | undefined));
-    }
-    return row;
   });
 }
 

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { CORES, startServerProcess } from "../lib/child.js";
 import { foreignPercent, readCoreBusyUs } from "../lib/core-load.js";
 import { measureUndisturbed } from "../lib/retry.js";
-import { interleaved, bestTry, spreadPercent } from "../lib/rounds.js";
+import { interleaved, bestTry } from "../lib/rounds.js";
 import { frame } from "../lib/envelope.js";
 import { runH2load } from "../lib/h2load.js";
 import { PATHS, requestBytes } from "../lib/messages.js";
@@ -32,9 +32,7 @@ export interface ServerRow {
   otherCpuPercent?: number;
   requests?: number;
   /** req/s of every try (full runs make several, interleaved; the row is the fastest). */
-  tries?: number[];
-  /** How far the tries spread: ± percent of their median req/s. */
-  spreadPercent?: number;
+  tries?: (number | undefined)[];
   verified: string;
   problems: string[];
 }
@@ -61,10 +59,7 @@ export async function runServerThroughput(
       const row = { ...bestTry(all, (r) => r.reqPerSec) };
       // A wrong answer in any try is a wrong answer.
       row.problems = [...new Set(all.flatMap((r) => r.problems))];
-      if (all.length > 1) {
-        row.tries = all.map((r) => r.reqPerSec ?? Number.NaN);
-        row.spreadPercent = spreadPercent(all.map((r) => r.reqPerSec));
-      }
+      row.tries = all.map((r) => r.reqPerSec);
       rows.push(row);
     }
     rmSync(dataFile, { force: true });

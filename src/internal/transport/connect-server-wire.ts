@@ -3,15 +3,13 @@ import { writePrefixedMetadata } from "../prefixed-metadata.js";
 import { Code } from "../../status/code.js";
 import { RpcError } from "../../status/rpc-error.js";
 import { connectErrorJson } from "../web/connect-status.js";
+import { flagEndStream } from "../web/frame-flags.js";
 import { httpStatusFromCode } from "../../status/http-status.js";
 import { ExchangeServerWire, type ExchangeWireInit } from "./exchange-server-wire.js";
 import type { HttpExchange } from "./http-exchange.js";
 import type { ServerWireSink } from "./server-wire.js";
 
 type Headers = Record<string, string | string[]>;
-
-/** The flag of Connect's end-of-stream message. */
-export const flagEndStream = 0x02;
 
 /** Request headers that belong to Connect or HTTP, not to the call's metadata. */
 const protocolHeaders = new Set([

@@ -1,13 +1,12 @@
 import type { Metadata } from "../../metadata/metadata.js";
 import type { RpcError } from "../../status/rpc-error.js";
 import { writeStatusTrailers } from "../status-trailers.js";
+import { flagTrailer } from "../web/frame-flags.js";
 import { ExchangeServerWire, type ExchangeWireInit } from "./exchange-server-wire.js";
 import type { HttpExchange } from "./http-exchange.js";
 
 type Headers = Record<string, string | string[]>;
 
-/** The flag of gRPC-Web's trailer frame. */
-export const flagTrailer = 0x80;
 
 /** Request headers that belong to gRPC-Web or HTTP, not to the call's metadata. */
 const protocolHeaders = new Set(["x-grpc-web", "content-length", "accept", "accept-encoding", "origin", "referer", "connection", "keep-alive"]);

@@ -7,6 +7,7 @@ import type { ClientWireSink } from "../transport/client-wire.js";
 import { statusFromTrailers } from "../status-trailers.js";
 import { parseConnectError } from "./connect-status.js";
 import { EnvelopeReader, flagCompressed, type EnvelopeSink } from "../envelope-reader.js";
+import { flagEndStream, flagTrailer } from "./frame-flags.js";
 
 const utf8 = new TextDecoder();
 
@@ -114,7 +115,7 @@ export class WebResponseDecoder implements EnvelopeSink {
       return;
     }
     try {
-      (this.#frames ??= new EnvelopeReader(this.#maxBytes, flagCompressed | (this.#protocol === "grpc-web" ? 0x80 : 0x02))).read(chunk, this);
+      (this.#frames ??= new EnvelopeReader(this.#maxBytes, flagCompressed | (this.#protocol === "grpc-web" ? flagTrailer : flagEndStream))).read(chunk, this);
     } catch (e) {
       if (!this.done) this.#fail(RpcError.from(e, Code.INTERNAL));
     }
@@ -123,11 +124,11 @@ export class WebResponseDecoder implements EnvelopeSink {
   /** Part of EnvelopeSink: a frame of the body, read. */
   envelope(flags: number, data: Uint8Array): void {
     if (this.done) return;
-    if (this.#protocol === "grpc-web" && (flags & 0x80) !== 0) {
+    if (this.#protocol === "grpc-web" && (flags & flagTrailer) !== 0) {
       const trailers = parseTrailerBlock(data);
       this.#trailer = metadataOf(trailers);
       this.#finishWith(trailers);
-    } else if (this.#protocol === "connect-stream" && (flags & 0x02) !== 0) {
+    } else if (this.#protocol === "connect-stream" && (flags & flagEndStream) !== 0) {
       this.#endStream(data);
     } else {
       this.#sink.message(data, (flags & flagCompressed) !== 0);

@@ -7,6 +7,7 @@ import * as http2 from "node:http2";
 import { closeGracefully, closeWithError } from "../internal/transport/goaway.js";
 import { attachPingPolicy, PingPolicy, tooManyPingsDebugData } from "../internal/transport/keepalive-enforcement.js";
 import { acceptedAtOf } from "../internal/transport/http-listener.js";
+import { onStreamClose, type StreamCloseHook } from "../internal/transport/stream-close.js";
 import { maxTimerMs } from "../internal/grpc-timeout.js";
 import type { ConnectionSettings } from "./connection-options.js";
 
@@ -125,7 +126,6 @@ export class ConnectionManager {
 
 const kConnection = Symbol("tsgrpc.managedConnection");
 type ManagedSession = http2.ServerHttp2Session & { [kConnection]?: ManagedConnection };
-type ManagedStream = http2.ServerHttp2Stream & { [kConnection]: ManagedConnection };
 
 /**
  * Counts `stream` on its session's connection, if a manager has the
@@ -137,13 +137,8 @@ export function trackStream(stream: http2.ServerHttp2Stream): void {
   (stream.session as ManagedSession | undefined)?.[kConnection]?.streamOpened(stream);
 }
 
-/** One listener shared by every managed stream, instead of a closure per stream. */
-function onManagedStreamClose(this: ManagedStream): void {
-  this[kConnection].streamClosed();
-}
-
 /** One session's timers and policy. */
-class ManagedConnection {
+class ManagedConnection implements StreamCloseHook {
   readonly #manager: ConnectionManager;
   readonly #session: http2.ServerHttp2Session;
   readonly #policy: PingPolicy;
@@ -261,12 +256,11 @@ class ManagedConnection {
   streamOpened(stream: http2.ServerHttp2Stream): void {
     this.#streams++;
     this.#streamEvent();
-    (stream as ManagedStream)[kConnection] = this;
-    stream.on("close", onManagedStreamClose);
+    onStreamClose(stream, this);
     if (this.#agedOut) this.#drainForAge();
   }
 
-  /** A stream of this session closed. */
+  /** Part of StreamCloseHook: a stream of this session closed. */
   streamClosed(): void {
     this.#streams--;
     this.#streamEvent();

@@ -52,6 +52,8 @@ test("outside internal/, the transport is reached only through its seams", () =>
     // The connection manager ends sessions (GOAWAY) and polices their PINGs.
     "internal/transport/goaway.ts": /^server\/connection-manager\.ts$/,
     "internal/transport/keepalive-enforcement.ts": /^server\/connection-manager\.ts$/,
+    // It counts a session's streams, and learns of their end with the wires' one 'close' listener.
+    "internal/transport/stream-close.ts": /^server\/connection-manager\.ts$/,
     "internal/transport/grpc-client-wire.ts": /^client\/(channel|health-checked-subchannel)\.ts$/,
     // gRPC-Web and Connect: the dispatchers wrap a request in an exchange; the web dispatch picks the wire.
     "internal/transport/http-exchange.ts": /^(server\/(http1-dispatch|http2-dispatch|web-dispatch|rest-dispatch)\.ts|transcoding\/rest-server-wire(\.test)?\.ts)$/,

@@ -9,6 +9,7 @@ import { writeStatusTrailers } from "../status-trailers.js";
 import { MessageWriter } from "./message-writer.js";
 import { pingPolicyOf, type PingPolicy } from "./keepalive-enforcement.js";
 import type { ServerWire, ServerWireSink } from "./server-wire.js";
+import { onStreamClose, type StreamCloseHook } from "./stream-close.js";
 
 
 type Headers = Record<string, string | string[]>;
@@ -52,7 +53,7 @@ export interface GrpcWireSettings {
  * length-prefixed messages in DATA frames, metadata in HEADERS, the status
  * in trailers (or alone, trailers-only, when nothing else was sent).
  */
-export class GrpcServerWire implements ServerWire, EnvelopeSink {
+export class GrpcServerWire implements ServerWire, EnvelopeSink, StreamCloseHook {
   readonly codec: Codec;
   readonly timeoutMs: number | undefined;
   readonly requestEncoding: string | undefined;
@@ -102,7 +103,7 @@ export class GrpcServerWire implements ServerWire, EnvelopeSink {
     const stream = this.#stream as WireStream;
     stream[kWire] = this;
     stream.on("wantTrailers", onWantTrailers);
-    stream.on("close", onClose);
+    onStreamClose(stream, this);
     // 'error' already has a listener: the server adds one to every stream it sees.
     stream.on("data", onData);
     stream.on("end", streaming ? onStreamingRequestEnd : onRequestEnd);
@@ -210,8 +211,8 @@ export class GrpcServerWire implements ServerWire, EnvelopeSink {
     }
   }
 
-  /** @internal The stream closed: if the response was not complete, the client went away. */
-  onClose(): void {
+  /** @internal Part of StreamCloseHook: if the response was not complete, the client went away. */
+  streamClosed(): void {
     this.#writer?.close();
     if (this.#finished) return;
     this.#finish();
@@ -277,7 +278,4 @@ function onRequestEnd(this: WireStream): void {
 }
 function onStreamingRequestEnd(this: WireStream): void {
   this[kWire].onStreamingRequestEnd();
-}
-function onClose(this: WireStream): void {
-  this[kWire].onClose();
 }

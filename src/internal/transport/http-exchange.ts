@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import type { ServerHttp2Stream } from "node:http2";
 import type { Readable, Writable } from "node:stream";
 import { peerTlsOf, peerTlsOfSocket, type PeerTlsInfo } from "../../credentials/peer-tls.js";
+import { onStreamClose } from "./stream-close.js";
 
 /**
  * One HTTP request and its response, whatever the HTTP version: what the
@@ -111,7 +112,7 @@ class Http2Exchange implements HttpExchange {
 
   onClose(fn: (complete: boolean) => void): void {
     const stream = this.out;
-    stream.once("close", () => fn(stream.writableFinished && !stream.rstCode));
+    onStreamClose(stream, { streamClosed: () => fn(stream.writableFinished && !stream.rstCode) });
   }
 }
 

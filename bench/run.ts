@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { distProblem } from "./lib/dist.js";
 import { ensureH2load } from "./lib/h2load.js";
-import { IMPLS, isImpl, withClient } from "./lib/implementations.js";
+import { IMPLS, isImpl, wholeStacks } from "./lib/implementations.js";
 import { describeMachine, machineLine } from "./lib/machine.js";
 import { nodeVersion, useNodeRelease } from "./lib/node-binary.js";
 import { judgeTargets, renderReport, type Results } from "./lib/report.js";
@@ -66,14 +66,14 @@ async function main(): Promise<number> {
   log(`${settings.mode} run of ${workloads.join(", ")} on ${impls.join(", ")}`);
   log(machineLine(machine));
 
-  const missed = await selfCheck(withClient(impls), log);
+  const missed = await selfCheck(impls, log);
   if (missed.length) return 1;
 
   const results: Results = {};
   if (workloads.includes("server")) results.server = await runServerThroughput(impls, settings, log);
-  if (workloads.includes("client")) results.client = await runClientThroughput(withClient(impls), settings, log);
-  if (workloads.includes("e2e")) results.e2e = await runEndToEnd(withClient(impls), settings, log);
-  if (workloads.includes("memory")) results.memory = await runMemory(withClient(impls), settings, log);
+  if (workloads.includes("client")) results.client = await runClientThroughput(impls, settings, log);
+  if (workloads.includes("e2e")) results.e2e = await runEndToEnd(wholeStacks(impls), settings, log);
+  if (workloads.includes("memory")) results.memory = await runMemory(wholeStacks(impls), settings, log);
 
   // Quick figures are too short to mean anything: judge targets on full runs only.
   const targets = settings.mode === "full" ? judgeTargets(results, settings) : [];

@@ -3,6 +3,10 @@
  * only what any client must (HTTP status, grpc-status, message boundaries
  * and lengths) and decoding no message. It compares the byte length of each
  * answer with the length a correct SimpleResponse of that size has.
+ *
+ * The second client bound (raw-protobuf-client.ts) is this client with
+ * protobuf-es doing its part: `createBoundClient` takes how a bound frames
+ * its requests and checks each answer.
  */
 import { once } from "node:events";
 import http2 from "node:http2";
@@ -16,16 +20,31 @@ function headersFor(path: string): http2.OutgoingHttpHeaders {
   return { ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" };
 }
 
+/** How a bound client makes its requests and judges each answer. */
+export interface BoundMessages {
+  /** Whether `answer` is given the message bodies (false: lengths only, no copies). */
+  readonly keepBodies: boolean;
+  /** A framed request message, per message sent. */
+  request(): Uint8Array;
+  /** Undefined when the answer is right, else what is wrong with it. */
+  check(body: Uint8Array | undefined, length: number): string | undefined;
+}
+
 export function createRawClient(options: BenchClientOptions): BenchClient {
-  const session = http2.connect(options.url);
-  session.on("error", () => {});
   const request = frame(requestBytes(options.responseSize, options.payloadSize));
   const expectedLength = responseBytes(options.responseSize).byteLength;
-  const unaryHeaders = headersFor(PATHS.unaryCall);
+  return createBoundClient(options, {
+    keepBodies: false,
+    request: () => request,
+    check: (_body, length) => (length === expectedLength ? undefined : `response message of ${length} bytes, expected ${expectedLength}`),
+  });
+}
 
-  function lengthError(length: number): Error {
-    return new Error(`response message of ${length} bytes, expected ${expectedLength}`);
-  }
+export function createBoundClient(options: BenchClientOptions, messages: BoundMessages): BenchClient {
+  const session = http2.connect(options.url);
+  session.on("error", () => {});
+  const unaryHeaders = headersFor(PATHS.unaryCall);
+  const { keepBodies, check } = messages;
 
   /** Resolves on grpc-status 0, rejects on anything else. */
   function statusOf(stream: http2.ClientHttp2Stream): Promise<void> {
@@ -44,36 +63,38 @@ export function createRawClient(options: BenchClientOptions): BenchClient {
   return {
     unary() {
       const stream = session.request(unaryHeaders);
-      let messages = 0;
-      let bad = -1;
-      const splitter = createEnvelopeSplitter((_body, length) => {
-        messages++;
-        if (length !== expectedLength) bad = length;
-      }, false);
+      let count = 0;
+      let bad: string | undefined;
+      const splitter = createEnvelopeSplitter((body, length) => {
+        count++;
+        bad ??= check(body, length);
+      }, keepBodies);
       stream.on("data", (chunk: Buffer) => splitter.push(chunk));
       const done = statusOf(stream).then(() => {
-        if (messages !== 1 || splitter.pendingBytes !== 0) throw new Error(`${messages} messages instead of 1`);
-        if (bad >= 0) throw lengthError(bad);
+        if (count !== 1 || splitter.pendingBytes !== 0) throw new Error(`${count} messages instead of 1`);
+        if (bad !== undefined) throw new Error(bad);
       });
-      stream.end(request);
+      stream.end(messages.request());
       return done;
     },
     serverStream(count) {
       const stream = session.request(headersFor(PATHS.streamingFromServer));
-      stream.end(request);
+      stream.end(messages.request());
       return new Promise((resolve, reject) => {
         let received = 0;
-        const splitter = createEnvelopeSplitter((_body, length) => {
+        const splitter = createEnvelopeSplitter((body, length) => {
           if (received === count) return;
-          if (length !== expectedLength) {
+          const bad = check(body, length);
+          if (bad !== undefined) {
+            received = count;
             stream.close(NGHTTP2_CANCEL);
-            return reject(lengthError(length));
+            return reject(new Error(bad));
           }
           if (++received === count) {
             stream.close(NGHTTP2_CANCEL);
             resolve();
           }
-        }, false);
+        }, keepBodies);
         stream.on("data", (chunk: Buffer) => splitter.push(chunk));
         stream.on("error", reject);
         stream.on("close", () => {
@@ -83,26 +104,32 @@ export function createRawClient(options: BenchClientOptions): BenchClient {
     },
     async clientStream(count) {
       const stream = session.request(headersFor(PATHS.streamingFromClient));
-      let answer = -1;
-      const splitter = createEnvelopeSplitter((_body, length) => (answer = length), false);
+      let answers = 0;
+      let bad: string | undefined;
+      const splitter = createEnvelopeSplitter((body, length) => {
+        answers++;
+        bad ??= check(body, length);
+      }, keepBodies);
       stream.on("data", (chunk: Buffer) => splitter.push(chunk));
       const done = statusOf(stream);
       done.catch(() => {});
       for (let i = 0; i < count; i++) {
-        if (!stream.write(request)) await Promise.race([once(stream, "drain"), done]);
+        if (!stream.write(messages.request())) await Promise.race([once(stream, "drain"), done]);
       }
       stream.end();
       await done;
-      if (answer !== expectedLength) throw lengthError(answer);
+      if (answers !== 1) throw new Error(`${answers} answers instead of 1`);
+      if (bad !== undefined) throw new Error(bad);
     },
     async openPingPong(): Promise<PingPong> {
       const stream = session.request(headersFor(PATHS.streamingCall));
       const waiting: Array<{ resolve: () => void; reject: (e: unknown) => void }> = [];
-      const splitter = createEnvelopeSplitter((_body, length) => {
+      const splitter = createEnvelopeSplitter((body, length) => {
         const next = waiting.shift();
-        if (length === expectedLength) next?.resolve();
-        else next?.reject(lengthError(length));
-      }, false);
+        const bad = check(body, length);
+        if (bad === undefined) next?.resolve();
+        else next?.reject(new Error(bad));
+      }, keepBodies);
       stream.on("data", (chunk: Buffer) => splitter.push(chunk));
       const done = statusOf(stream);
       done.catch((error) => {
@@ -112,7 +139,7 @@ export function createRawClient(options: BenchClientOptions): BenchClient {
         ping() {
           return new Promise<void>((resolve, reject) => {
             waiting.push({ resolve, reject });
-            stream.write(request);
+            stream.write(messages.request());
           });
         },
         async close() {

@@ -34,9 +34,13 @@ export function repeatFrame(framed: Uint8Array, count: number): Buffer {
 /**
  * Incremental envelope splitter. `push()` takes DATA chunks in arrival order
  * and calls `onMessage` once per complete message; chunk boundaries say
- * nothing about message boundaries, so partial headers and bodies carry over.
+ * nothing about message boundaries, so partial prefixes and bodies carry over.
  * With `keepBodies: false` only lengths are tracked (no copies): enough for
- * the bounds, which must count messages but never look inside them.
+ * the raw bound, which must count messages but never look inside them. With
+ * `keepBodies: true` a body that lies in one chunk is a view of it, not a copy.
+ *
+ * The bounds read with it, so it must cost no more than a lean client's
+ * reader: prefixes are read in place, nothing is allocated per message.
  */
 export interface EnvelopeSplitter {
   push(chunk: Uint8Array): void;
@@ -48,50 +52,64 @@ export function createEnvelopeSplitter(
   onMessage: (body: Uint8Array | undefined, length: number, compressed: boolean) => void,
   keepBodies: boolean,
 ): EnvelopeSplitter {
-  const header = Buffer.alloc(5);
-  let headerFill = 0;
-  let bodyLeft = -1; // -1: reading a header
+  /** A prefix split across chunks, gathered here. */
+  const prefix = new Uint8Array(5);
+  let prefixFill = 0;
+  /** Body bytes still to come of the current message; -1 while reading a prefix. */
+  let bodyLeft = -1;
   let length = 0;
   let compressed = false;
+  /** Pieces of a body split across chunks (keepBodies only). */
   let parts: Uint8Array[] = [];
-  let pending = 0;
 
-  function finish(): void {
-    let body: Uint8Array | undefined;
-    if (keepBodies) body = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-    parts = [];
+  function finish(body: Uint8Array | undefined): void {
     bodyLeft = -1;
-    pending = 0;
     onMessage(body, length, compressed);
+  }
+
+  function joinedParts(): Uint8Array {
+    const body = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    parts = [];
+    return body;
   }
 
   return {
     get pendingBytes() {
-      return pending;
+      return bodyLeft < 0 ? prefixFill : 5 + length - bodyLeft;
     },
     push(chunk) {
+      const end = chunk.byteLength;
       let at = 0;
-      while (at < chunk.byteLength) {
+      while (at < end) {
         if (bodyLeft < 0) {
-          const take = Math.min(5 - headerFill, chunk.byteLength - at);
-          header.set(chunk.subarray(at, at + take), headerFill);
-          headerFill += take;
-          at += take;
-          pending += take;
-          if (headerFill < 5) break;
-          headerFill = 0;
-          compressed = header[0] === 1;
-          bodyLeft = length = header.readUInt32BE(1);
-          if (bodyLeft === 0) finish();
-          continue;
+          if (prefixFill === 0 && end - at >= 5) {
+            compressed = chunk[at] === 1;
+            length = readLength(chunk, at + 1);
+            at += 5;
+          } else {
+            while (prefixFill < 5 && at < end) prefix[prefixFill++] = chunk[at++]!;
+            if (prefixFill < 5) return;
+            prefixFill = 0;
+            compressed = prefix[0] === 1;
+            length = readLength(prefix, 1);
+          }
+          bodyLeft = length;
+          if (length === 0) {
+            finish(keepBodies ? new Uint8Array(0) : undefined);
+            continue;
+          }
         }
-        const take = Math.min(bodyLeft, chunk.byteLength - at);
-        if (keepBodies) parts.push(chunk.subarray(at, at + take));
+        const take = Math.min(bodyLeft, end - at);
+        if (keepBodies && (take < bodyLeft || parts.length > 0)) parts.push(chunk.subarray(at, at + take));
+        const whole = keepBodies && parts.length === 0 ? new Uint8Array(chunk.buffer, chunk.byteOffset + at, take) : undefined;
         at += take;
         bodyLeft -= take;
-        pending += take;
-        if (bodyLeft === 0) finish();
+        if (bodyLeft === 0) finish(whole ?? (keepBodies ? joinedParts() : undefined));
       }
     },
   };
+}
+
+function readLength(b: Uint8Array, at: number): number {
+  return b[at]! * 0x1000000 + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
 }

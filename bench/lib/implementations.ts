@@ -10,14 +10,15 @@ export const IMPLS = ["tsgrpc", "grpc-js", "connect", "raw", "raw-protobuf"] as 
 export type Impl = (typeof IMPLS)[number];
 
 /**
- * Implementations with a server only, measured by the server workload alone:
- * `raw-protobuf`, the raw bound plus protobuf-es's parse and serialize.
+ * Bounds measured by the throughput workloads alone: `raw-protobuf`, the raw
+ * bound plus protobuf-es's parse and serialize. Its server answers unary
+ * calls only, and end to end or in memory it would only repeat the raw row.
  */
-const SERVER_ONLY: readonly string[] = ["raw-protobuf"];
+const THROUGHPUT_ONLY: readonly string[] = ["raw-protobuf"];
 
-/** The implementations of `impls` that have a client as well as a server. */
-export function withClient(impls: readonly string[]): string[] {
-  return impls.filter((i) => !SERVER_ONLY.includes(i));
+/** The implementations of `impls` that the whole-stack workloads (end to end, memory) measure. */
+export function wholeStacks(impls: readonly string[]): string[] {
+  return impls.filter((i) => !THROUGHPUT_ONLY.includes(i));
 }
 
 export function isImpl(name: string): name is Impl {
@@ -50,6 +51,6 @@ export async function createBenchClient(impl: Impl, options: BenchClientOptions)
     case "raw":
       return (await import("../clients/raw-client.js")).createRawClient(options);
     case "raw-protobuf":
-      throw new Error("raw-protobuf is a server only: it has no client");
+      return (await import("../clients/raw-protobuf-client.js")).createRawProtobufClient(options);
   }
 }

@@ -322,22 +322,26 @@ function describeGoaway(code: number, data: Buffer | undefined): string {
 function onRemoteSettings(this: WatchedSession): void {
   this[kWatched]!.settingsSeen = true;
 }
-type WireStream = ClientHttp2Stream & { [kWire]: GrpcClientWire };
+type WireStream = ClientHttp2Stream & { [kWire]: GrpcClientWire | undefined };
 
 // Listeners shared by every stream (Node calls them with the stream as
-// `this`), instead of closures made per call.
+// `this`), instead of closures made per call. A closed stream lets go of its
+// wire, so that Node's objects that outlive it do not keep the call's in
+// memory (see stream-close.ts); an event after 'close' finds no wire.
 function onResponse(this: WireStream, headers: IncomingHttpHeaders): void {
-  this[kWire].onResponse(headers);
+  this[kWire]?.onResponse(headers);
 }
 function onData(this: WireStream, chunk: Buffer): void {
-  this[kWire].onData(chunk);
+  this[kWire]?.onData(chunk);
 }
 function onTrailers(this: WireStream, trailers: IncomingHttpHeaders): void {
-  this[kWire].onTrailers(trailers);
+  this[kWire]?.onTrailers(trailers);
 }
 function onClose(this: WireStream): void {
-  this[kWire].onClose();
+  const wire = this[kWire];
+  this[kWire] = undefined;
+  wire?.onClose();
 }
 function onError(this: WireStream, e: Error & { code?: string }): void {
-  this[kWire].onError(e);
+  this[kWire]?.onError(e);
 }

@@ -213,6 +213,8 @@ export class GrpcServerWire implements ServerWire, EnvelopeSink, StreamCloseHook
 
   /** @internal Part of StreamCloseHook: if the response was not complete, the client went away. */
   streamClosed(): void {
+    // The closed stream lets go of the call (see stream-close.ts).
+    (this.#stream as WireStream)[kWire] = undefined;
     this.#writer?.close();
     if (this.#finished) return;
     this.#finish();
@@ -263,19 +265,20 @@ function truncatedError(): RpcError {
 }
 
 const kWire = Symbol("tsgrpc.serverWire");
-type WireStream = ServerHttp2Stream & { [kWire]: GrpcServerWire };
+type WireStream = ServerHttp2Stream & { [kWire]: GrpcServerWire | undefined };
 
 // Listeners shared by every stream (Node calls them with the stream as
-// `this`), instead of closures made per call.
+// `this`), instead of closures made per call. After 'close' the stream has
+// no wire.
 function onWantTrailers(this: WireStream): void {
-  this[kWire].onWantTrailers();
+  this[kWire]?.onWantTrailers();
 }
 function onData(this: WireStream, chunk: Buffer): void {
-  this[kWire].onData(chunk);
+  this[kWire]?.onData(chunk);
 }
 function onRequestEnd(this: WireStream): void {
-  this[kWire].onRequestEnd();
+  this[kWire]?.onRequestEnd();
 }
 function onStreamingRequestEnd(this: WireStream): void {
-  this[kWire].onStreamingRequestEnd();
+  this[kWire]?.onStreamingRequestEnd();
 }

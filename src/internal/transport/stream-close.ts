@@ -15,6 +15,15 @@ type HookedStream = Http2Stream & { [kFirst]?: StreamCloseHook; [kMore]?: Stream
  * with two listeners Node would keep an array per stream and copy it on
  * every emit, a cost each call of a server pays (a server's connection
  * manager and its gRPC wire both watch every stream).
+ *
+ * Once they have run, the stream lets go of its hooks. A closed stream is
+ * garbage, but V8's young-generation collector keeps whatever an object
+ * of the old generation points to, dead or not, until the next full
+ * collection. Node's own objects of a finished call (the immediate that
+ * sent its trailers keeps the stream among its arguments) can end up
+ * there, and under load that chain repeats call after call. Whatever the
+ * closed stream still points to then survives with it and is copied and
+ * promoted too: for a unary call, its wire, call, context and messages.
  */
 export function onStreamClose(stream: Http2Stream, hook: StreamCloseHook): void {
   const s = stream as HookedStream;
@@ -27,7 +36,10 @@ export function onStreamClose(stream: Http2Stream, hook: StreamCloseHook): void 
 }
 
 function runCloseHooks(this: HookedStream): void {
-  this[kFirst]!.streamClosed();
+  const first = this[kFirst]!;
   const more = this[kMore];
+  this[kFirst] = undefined;
+  this[kMore] = undefined;
+  first.streamClosed();
   if (more) for (const hook of more) hook.streamClosed();
 }

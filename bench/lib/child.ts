@@ -31,6 +31,8 @@ export interface ServerProcess {
   readonly pid: number;
   /** Memory and CPU of the server; `gc` collects garbage first. */
   sample(gc: boolean): Promise<ProcessSample>;
+  /** Calls `fn` with each line the server prints from now on (V8's traces, with their flags). */
+  onOutput(fn: (line: string) => void): void;
   stop(): Promise<void>;
 }
 
@@ -50,9 +52,9 @@ export async function startServerProcess(
   const child = spawn(command, args, { cwd: benchDir, stdio: ["ignore", "pipe", "pipe", "ipc"] });
   let stderr = "";
   child.stderr!.on("data", (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+  const lines = createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${impl} server did not start in 30 s: ${stderr}`)), 30_000);
-    const lines = createInterface({ input: child.stdout! });
     lines.on("line", (line) => {
       const match = /^listening \S+ \S+:(\d+)$/.exec(line);
       if (match) {
@@ -84,6 +86,7 @@ export async function startServerProcess(
         child.send({ sample: id, gc });
       });
     },
+    onOutput: (fn) => void lines.on("line", fn),
     stop: () => stopChild(child),
   };
 }

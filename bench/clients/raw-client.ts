@@ -60,20 +60,25 @@ export function createBoundClient(options: BenchClientOptions, messages: BoundMe
     });
   }
 
+  /** The answer of a unary-response call: resolves once its status is OK and exactly one right message came. */
+  function oneAnswer(stream: http2.ClientHttp2Stream): Promise<void> {
+    let count = 0;
+    let bad: string | undefined;
+    const splitter = createEnvelopeSplitter((body, length) => {
+      count++;
+      bad ??= check(body, length);
+    }, keepBodies);
+    stream.on("data", (chunk: Buffer) => splitter.push(chunk));
+    return statusOf(stream).then(() => {
+      if (count !== 1 || splitter.pendingBytes !== 0) throw new Error(`${count} messages instead of 1`);
+      if (bad !== undefined) throw new Error(bad);
+    });
+  }
+
   return {
     unary() {
       const stream = session.request(unaryHeaders);
-      let count = 0;
-      let bad: string | undefined;
-      const splitter = createEnvelopeSplitter((body, length) => {
-        count++;
-        bad ??= check(body, length);
-      }, keepBodies);
-      stream.on("data", (chunk: Buffer) => splitter.push(chunk));
-      const done = statusOf(stream).then(() => {
-        if (count !== 1 || splitter.pendingBytes !== 0) throw new Error(`${count} messages instead of 1`);
-        if (bad !== undefined) throw new Error(bad);
-      });
+      const done = oneAnswer(stream);
       stream.end(messages.request());
       return done;
     },
@@ -104,22 +109,13 @@ export function createBoundClient(options: BenchClientOptions, messages: BoundMe
     },
     async clientStream(count) {
       const stream = session.request(headersFor(PATHS.streamingFromClient));
-      let answers = 0;
-      let bad: string | undefined;
-      const splitter = createEnvelopeSplitter((body, length) => {
-        answers++;
-        bad ??= check(body, length);
-      }, keepBodies);
-      stream.on("data", (chunk: Buffer) => splitter.push(chunk));
-      const done = statusOf(stream);
+      const done = oneAnswer(stream);
       done.catch(() => {});
       for (let i = 0; i < count; i++) {
         if (!stream.write(messages.request())) await Promise.race([once(stream, "drain"), done]);
       }
       stream.end();
       await done;
-      if (answers !== 1) throw new Error(`${answers} answers instead of 1`);
-      if (bad !== undefined) throw new Error(bad);
     },
     async openPingPong(): Promise<PingPong> {
       const stream = session.request(headersFor(PATHS.streamingCall));

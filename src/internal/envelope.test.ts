@@ -4,18 +4,7 @@ import fc from "fast-check";
 import { Code } from "../status/code.js";
 import { RpcError } from "../status/rpc-error.js";
 import { encodeEnvelope, EnvelopeReader } from "./envelope.js";
-
-/** Splits `bytes` at the given cut points into DATA-frame-like chunks. */
-function split(bytes: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of [...points, bytes.length]) {
-    out.push(bytes.subarray(prev, p));
-    prev = p;
-  }
-  return out;
-}
+import { pieces } from "../../test/support/pieces.js";
 
 test("reads messages back whatever the split of the byte stream", () => {
   fc.assert(
@@ -25,7 +14,7 @@ test("reads messages back whatever the split of the byte stream", () => {
       (messages, cuts) => {
         const wire = Buffer.concat(messages.map((m) => encodeEnvelope(m.data, m.compressed)));
         const reader = new EnvelopeReader(1 << 20);
-        const got = split(wire, cuts).flatMap((chunk) => reader.push(chunk));
+        const got = pieces(wire, cuts).flatMap((chunk) => reader.push(chunk));
         assert.equal(got.length, messages.length);
         got.forEach((env, i) => {
           assert.equal(env.flags === 1, messages[i]!.compressed);
@@ -95,7 +84,7 @@ test("read hands the sink each message as it is read; a bad prefix throws after 
         const got: Uint8Array[] = [];
         const sink = { envelope: (_flags: number, data: Uint8Array) => void got.push(new Uint8Array(data)) };
         let error: unknown;
-        for (const chunk of split(wire, cuts)) {
+        for (const chunk of pieces(wire, cuts)) {
           try {
             reader.read(chunk, sink);
           } catch (e) {

@@ -7,6 +7,7 @@ import type { RpcError } from "../status/rpc-error.js";
 import type { Codec } from "../codec/codec.js";
 import type { HttpExchange } from "../internal/transport/http-exchange.js";
 import { RestServerWire } from "./rest-server-wire.js";
+import { pieces } from "../../test/support/pieces.js";
 
 function exchange(body: PassThrough): HttpExchange {
   const out = new PassThrough();
@@ -55,13 +56,7 @@ test("property: a newline-delimited request stream yields the same messages howe
   await fc.assert(
     fc.asyncProperty(fc.array(line, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 6 }), fc.constantFrom("\n", "\r\n"), fc.boolean(), async (lines, cuts, eol, trailing) => {
       const text = Buffer.from(lines.join(eol) + (trailing ? eol : ""));
-      const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
-      const chunks: Buffer[] = [];
-      let from = 0;
-      for (const p of [...points, text.length]) {
-        chunks.push(text.subarray(from, p));
-        from = p;
-      }
+      const chunks = pieces(text, cuts);
       const got = await feed(chunks, 1000);
       assert.equal(got.error, undefined);
       assert.deepEqual(got.lines, lines);

@@ -4,18 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { createEnvelopeSplitter, frame } from "../../bench/lib/envelope.js";
-
-/** Cuts `bytes` at the given points (sorted, deduplicated, inside the buffer). */
-function cut(bytes: Uint8Array, points: number[]): Uint8Array[] {
-  const at = [...new Set(points.map((p) => p % (bytes.byteLength + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let from = 0;
-  for (const p of [...at, bytes.byteLength]) {
-    out.push(bytes.subarray(from, p));
-    from = p;
-  }
-  return out;
-}
+import { pieces } from "../support/pieces.js";
 
 const messages = fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 });
 
@@ -24,7 +13,7 @@ test("every message comes out whole, once, in order, however the stream is cut",
     fc.property(messages, fc.array(fc.nat(), { maxLength: 20 }), fc.boolean(), (bodies, points, keep) => {
       const got: { body: Uint8Array | undefined; length: number }[] = [];
       const splitter = createEnvelopeSplitter((body, length) => got.push({ body: body && Uint8Array.from(body), length }), keep);
-      for (const chunk of cut(Buffer.concat(bodies.map(frame)), points)) splitter.push(chunk);
+      for (const chunk of pieces(Buffer.concat(bodies.map(frame)), points)) splitter.push(chunk);
       assert.equal(splitter.pendingBytes, 0);
       assert.deepEqual(
         got.map((g) => g.length),
@@ -42,7 +31,7 @@ test("a stream cut inside a message leaves its bytes pending", () => {
       const framed = frame(body);
       const keep = 1 + (point % (framed.byteLength - 1));
       const splitter = createEnvelopeSplitter(() => assert.fail("no message is complete"), false);
-      for (const chunk of cut(framed.subarray(0, keep), [point])) splitter.push(chunk);
+      for (const chunk of pieces(framed.subarray(0, keep), [point])) splitter.push(chunk);
       assert.equal(splitter.pendingBytes, keep);
     }),
   );

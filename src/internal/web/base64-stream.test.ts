@@ -4,15 +4,12 @@ import fc from "fast-check";
 import { Base64StreamDecoder } from "./base64-stream.js";
 import { RpcError } from "../../status/rpc-error.js";
 import { Code } from "../../status/code.js";
+import { pieces } from "../../../test/support/pieces.js";
 
 function decodeInPieces(text: string, cuts: number[]): { bytes: Buffer; partial: boolean } {
   const d = new Base64StreamDecoder();
   const out: Buffer[] = [];
-  let from = 0;
-  for (const cut of [...cuts, text.length]) {
-    out.push(d.push(Buffer.from(text.slice(from, cut), "latin1")));
-    from = cut;
-  }
+  for (const piece of pieces(text, cuts)) out.push(d.push(Buffer.from(piece, "latin1")));
   return { bytes: Buffer.concat(out), partial: d.partial };
 }
 
@@ -56,8 +53,7 @@ test("property: any bytes, encoded as any sequence of padded texts and cut anywh
       fc.array(fc.nat(), { maxLength: 8 }),
       (chunks, rawCuts) => {
         const text = chunks.map((c) => Buffer.from(c).toString("base64")).join("");
-        const cuts = [...new Set(rawCuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
-        const r = decodeInPieces(text, cuts);
+        const r = decodeInPieces(text, rawCuts);
         assert.deepEqual(r.bytes, Buffer.concat(chunks.map((c) => Buffer.from(c))));
         assert.equal(r.partial, false);
       },

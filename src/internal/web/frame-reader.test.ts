@@ -6,6 +6,7 @@ import { EnvelopeReader } from "../envelope-reader.js";
 import { parseTrailerBlock } from "./response-decoder.js";
 import { RpcError } from "../../status/rpc-error.js";
 import { Code } from "../../status/code.js";
+import { pieces } from "../../../test/support/pieces.js";
 
 test("property: the envelope reader the browser transports use: frames come back whole and in order, however the body is cut", () => {
   fc.assert(
@@ -14,14 +15,9 @@ test("property: the envelope reader the browser transports use: frames come back
       fc.array(fc.nat(), { maxLength: 10 }),
       (frames, rawCuts) => {
         const body = new Uint8Array(Buffer.concat(frames.map((f) => encodeFrame(f.data, f.flags))));
-        const cuts = [...new Set(rawCuts.map((c) => c % (body.length + 1)))].sort((a, b) => a - b);
         const reader = new EnvelopeReader(1000, 0x83);
         const out = [];
-        let from = 0;
-        for (const cut of [...cuts, body.length]) {
-          out.push(...reader.push(body.subarray(from, cut)));
-          from = cut;
-        }
+        for (const piece of pieces(body, rawCuts)) out.push(...reader.push(piece));
         assert.equal(reader.partial, false);
         assert.deepEqual(
           out.map((f) => ({ flags: f.flags, data: [...f.data] })),

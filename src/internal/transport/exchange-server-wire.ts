@@ -84,11 +84,18 @@ export abstract class ExchangeServerWire implements ServerWire, EnvelopeSink {
   start(sink: ServerWireSink, _streaming: boolean): void {
     this.sink = sink;
     const body = this.exchange.body;
-    body.on("data", (chunk: Buffer) => this.onData(chunk));
+    const onData = (chunk: Buffer) => this.onData(chunk);
     // A reset also ends the body on HTTP/2, before the stream says it was reset: look a turn later.
-    body.on("end", () => setImmediate(() => this.onRequestEnd()));
+    const onEnd = () => setImmediate(() => this.onRequestEnd());
+    body.on("data", onData);
+    body.on("end", onEnd);
     body.on("error", noop);
-    this.exchange.onClose(() => this.onClose());
+    this.exchange.onClose(() => {
+      // The closed stream lets go of the call (see stream-close.ts).
+      body.off("data", onData);
+      body.off("end", onEnd);
+      this.onClose();
+    });
   }
 
   pause(): void {

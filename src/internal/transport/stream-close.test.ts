@@ -26,3 +26,13 @@ test("streams keep their own hooks", () => {
   a.emit("close");
   assert.deepEqual(seen, ["b1", "b2", "a"]);
 });
+
+test("a closed stream holds none of its hooks", () => {
+  const stream = new EventEmitter() as unknown as Http2Stream;
+  const hooks = [{ streamClosed() {} }, { streamClosed() {} }];
+  for (const hook of hooks) onStreamClose(stream, hook);
+  const held = () => Object.getOwnPropertySymbols(stream).flatMap((k) => [(stream as unknown as Record<symbol, unknown>)[k]].flat());
+  assert.ok(hooks.every((h) => held().includes(h)));
+  stream.emit("close");
+  assert.ok(hooks.every((h) => !held().includes(h)));
+});
